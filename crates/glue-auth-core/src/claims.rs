@@ -1,0 +1,336 @@
+//! The claims of a Glue access token.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{InvalidReason, NumericDate, Principal, Scopes, SubjectError};
+
+/// The validated claims of an access token: principal, scopes, `jti`, `aud`,
+/// `iat`, `nbf` and `exp`.
+///
+/// One cheap-to-clone value (an `Arc` inside): the bearer layer puts it into the
+/// request extensions next to the [`Principal`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Claims {
+    inner: Arc<ClaimsInner>,
+}
+
+#[derive(PartialEq, Eq)]
+struct ClaimsInner {
+    principal: Principal,
+    scopes: Scopes,
+    jti: Box<str>,
+    aud: Box<[Box<str>]>,
+    iat: Option<NumericDate>,
+    nbf: Option<NumericDate>,
+    exp: NumericDate,
+}
+
+impl Claims {
+    /// Starts building claims for a new token (used by issuers and tests).
+    pub fn builder(principal: Principal, scopes: Scopes) -> ClaimsBuilder {
+        ClaimsBuilder {
+            principal,
+            scopes,
+            jti: String::new(),
+            aud: Vec::new(),
+            iat: None,
+            nbf: None,
+            exp: NumericDate::EPOCH,
+        }
+    }
+
+    /// Who the token speaks for.
+    pub fn principal(&self) -> &Principal {
+        &self.inner.principal
+    }
+
+    /// The `scopes` claim.
+    pub fn scopes(&self) -> &Scopes {
+        &self.inner.scopes
+    }
+
+    /// The `jti` claim (empty when absent).
+    pub fn jti(&self) -> &str {
+        &self.inner.jti
+    }
+
+    /// The `aud` claim: the OAuth client id(s) (empty when absent).
+    pub fn audience(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.inner.aud.iter().map(|s| &**s)
+    }
+
+    /// The `iat` claim.
+    pub fn issued_at(&self) -> Option<NumericDate> {
+        self.inner.iat
+    }
+
+    /// The `nbf` claim.
+    pub fn not_before(&self) -> Option<NumericDate> {
+        self.inner.nbf
+    }
+
+    /// The `exp` claim.
+    pub fn expires_at(&self) -> NumericDate {
+        self.inner.exp
+    }
+
+    /// Checks `exp`, `nbf` and `iat` against `now` with `leeway`.
+    ///
+    /// A token is valid while `now < exp + leeway`, once `now >= nbf - leeway`,
+    /// and when `iat <= now + leeway`. With zero leeway (Glue's default) one
+    /// microsecond decides.
+    pub fn check_time(
+        &self,
+        now: NumericDate,
+        leeway: std::time::Duration,
+    ) -> Result<(), InvalidReason> {
+        let i = &*self.inner;
+        if now >= i.exp.saturating_add(leeway) {
+            return Err(InvalidReason::Expired);
+        }
+        let late_now = now.saturating_add(leeway);
+        if i.nbf.is_some_and(|nbf| nbf > late_now) {
+            return Err(InvalidReason::NotYetValid);
+        }
+        if i.iat.is_some_and(|iat| iat > late_now) {
+            return Err(InvalidReason::IssuedInFuture);
+        }
+        Ok(())
+    }
+
+    /// The JWT payload as Spryker writes it: `aud`, `jti`, `iat`, `nbf`, `exp`,
+    /// `sub` (a JSON-encoded string), `scopes`, in that order.
+    pub fn to_payload_json(&self) -> String {
+        let i = &*self.inner;
+        let aud = match &*i.aud {
+            [] => None,
+            [one] => Some(Audience::One(one)),
+            many => Some(Audience::Many(many)),
+        };
+        let out = PayloadOut {
+            aud,
+            jti: &i.jti,
+            iat: i.iat,
+            nbf: i.nbf,
+            exp: i.exp,
+            sub: i.principal.to_subject(),
+            scopes: &i.scopes,
+        };
+        // Plain structs of strings and numbers always serialize.
+        serde_json::to_string(&out).unwrap_or_default()
+    }
+
+    /// Builds claims from a decoded (signature-checked) JWT payload.
+    pub(crate) fn from_raw(raw: RawClaims) -> Result<Claims, SubjectError> {
+        let principal = Principal::from_subject(&raw.sub)?;
+        let aud = match raw.aud {
+            None => Box::default(),
+            Some(RawAudience::One(a)) => Box::new([a.into_boxed_str()]) as Box<[Box<str>]>,
+            Some(RawAudience::Many(v)) => v.into_iter().map(String::into_boxed_str).collect(),
+        };
+        Ok(Claims {
+            inner: Arc::new(ClaimsInner {
+                principal,
+                scopes: raw.scopes,
+                jti: raw.jti.unwrap_or_default().into_boxed_str(),
+                aud,
+                iat: raw.iat,
+                nbf: raw.nbf,
+                exp: raw.exp,
+            }),
+        })
+    }
+}
+
+/// Never prints the `jti`: it identifies a live credential.
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &*self.inner;
+        f.debug_struct("Claims")
+            .field("principal", &i.principal)
+            .field("scopes", &i.scopes)
+            .field("aud", &i.aud)
+            .field("iat", &i.iat)
+            .field("nbf", &i.nbf)
+            .field("exp", &i.exp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`Claims`] of a token about to be issued.
+#[derive(Debug)]
+pub struct ClaimsBuilder {
+    principal: Principal,
+    scopes: Scopes,
+    jti: String,
+    aud: Vec<Box<str>>,
+    iat: Option<NumericDate>,
+    nbf: Option<NumericDate>,
+    exp: NumericDate,
+}
+
+impl ClaimsBuilder {
+    /// Sets `jti`.
+    pub fn jti(mut self, jti: impl Into<String>) -> Self {
+        self.jti = jti.into();
+        self
+    }
+
+    /// Sets `aud` to one client id (Spryker writes a single string).
+    pub fn audience(mut self, aud: impl Into<String>) -> Self {
+        self.aud = vec![aud.into().into_boxed_str()];
+        self
+    }
+
+    /// Sets `iat` and `nbf` to `at`, and `exp` to `at + ttl`, as Spryker does.
+    pub fn issued_at(mut self, at: NumericDate, ttl: std::time::Duration) -> Self {
+        self.iat = Some(at);
+        self.nbf = Some(at);
+        self.exp = at.saturating_add(ttl);
+        self
+    }
+
+    /// Overrides `nbf` (`None` drops the claim).
+    pub fn not_before(mut self, nbf: Option<NumericDate>) -> Self {
+        self.nbf = nbf;
+        self
+    }
+
+    /// Overrides `exp`.
+    pub fn expires_at(mut self, exp: NumericDate) -> Self {
+        self.exp = exp;
+        self
+    }
+
+    /// The claims.
+    pub fn build(self) -> Claims {
+        Claims {
+            inner: Arc::new(ClaimsInner {
+                principal: self.principal,
+                scopes: self.scopes,
+                jti: self.jti.into_boxed_str(),
+                aud: self.aud.into_boxed_slice(),
+                iat: self.iat,
+                nbf: self.nbf,
+                exp: self.exp,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Audience<'a> {
+    One(&'a str),
+    Many(&'a [Box<str>]),
+}
+
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<Audience<'a>>,
+    jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<NumericDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<NumericDate>,
+    exp: NumericDate,
+    sub: String,
+    scopes: &'a Scopes,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawAudience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The payload as it arrives. `exp` and `sub` are required; a token without an
+/// expiry is never accepted.
+#[derive(Deserialize)]
+pub(crate) struct RawClaims {
+    #[serde(default)]
+    aud: Option<RawAudience>,
+    #[serde(default)]
+    jti: Option<String>,
+    #[serde(default)]
+    iat: Option<NumericDate>,
+    #[serde(default)]
+    nbf: Option<NumericDate>,
+    exp: NumericDate,
+    sub: String,
+    #[serde(default)]
+    scopes: Scopes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UserPrincipal;
+    use std::time::Duration;
+
+    fn sample() -> Claims {
+        Claims::builder(
+            Principal::User(UserPrincipal::new(
+                4,
+                "0d743cc3-a772-5145-971e-d4018ee7a489",
+                None::<String>,
+            )),
+            Scopes::from_iter(["user"]),
+        )
+        .jti("30ec441000ac376bfe564ec65a87caf4853dc0b6c8c634ee9689f96d36f8233834351f313736ba62")
+        .audience("frontend")
+        .issued_at(
+            NumericDate::from_micros(1_699_347_834_461_590),
+            Duration::from_secs(28800),
+        )
+        .build()
+    }
+
+    #[test]
+    fn payload_has_spryker_claim_order_and_formats() {
+        assert_eq!(
+            sample().to_payload_json(),
+            concat!(
+                r#"{"aud":"frontend","jti":"30ec441000ac376bfe564ec65a87caf4853dc0b6c8c634ee9689f96d36f8233834351f313736ba62","#,
+                r#""iat":1699347834.46159,"nbf":1699347834.46159,"exp":1699376634.46159,"#,
+                r#""sub":"{\"user_reference\":null,\"id_user\":4,\"uuid\":\"0d743cc3-a772-5145-971e-d4018ee7a489\"}","#,
+                r#""scopes":["user"]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn payload_round_trips() {
+        let c = sample();
+        let raw: RawClaims = serde_json::from_str(&c.to_payload_json()).unwrap();
+        assert_eq!(Claims::from_raw(raw).unwrap(), c);
+    }
+
+    #[test]
+    fn time_checks_are_exact_to_the_microsecond() {
+        let c = sample();
+        let exp = c.expires_at();
+        let iat = c.issued_at().unwrap();
+        let z = Duration::ZERO;
+        let us = Duration::from_micros(1);
+        assert_eq!(c.check_time(exp.saturating_sub(us), z), Ok(()));
+        assert_eq!(c.check_time(exp, z), Err(InvalidReason::Expired));
+        assert_eq!(c.check_time(iat, z), Ok(()));
+        assert_eq!(
+            c.check_time(iat.saturating_sub(us), z),
+            Err(InvalidReason::NotYetValid)
+        );
+        assert_eq!(c.check_time(exp, Duration::from_secs(1)), Ok(()));
+    }
+
+    #[test]
+    fn debug_hides_jti() {
+        let dbg = format!("{:?}", sample());
+        assert!(!dbg.contains("30ec4410"), "{dbg}");
+    }
+}

@@ -1,0 +1,52 @@
+//! Vocabulary shared by the glue-auth layers: who a Spryker Glue Backend API
+//! token speaks for, how its claims and dates are read, the keys it is checked
+//! against, and how a refusal is answered.
+//!
+//! - [`Principal`] (a Back Office user or a warehouse), [`Scopes`] and
+//!   [`Claims`]: what the bearer layer puts into the request extensions.
+//! - [`NumericDate`]: JWT dates with microseconds, as Spryker writes them.
+//! - [`KeySet`]: RSA public keys with optional `kid`, swappable at run time.
+//! - [`GlueError`] and [`Envelope`]: Glue's error object, plain or JSON:API.
+//! - [`Rejection`] and the [`Reject`] responders: [`GlueRejection`] (default),
+//!   [`Rfc6750Rejection`] and [`GrpcRejection`].
+//! - [`ResponseBody`]: the body type of every layer.
+//!
+//! ```
+//! use glue_auth_core::{GlueRejection, Reject, Rejection, RequestHead};
+//! use http::{Request, StatusCode};
+//!
+//! // An allowed request never reaches a responder; a rejected one gets Glue's body.
+//! let req = Request::get("/picking-lists")
+//!     .header("accept", "application/vnd.api+json")
+//!     .body(())
+//!     .unwrap();
+//! let res = GlueRejection.reject(&Rejection::UnsupportedSubject, &RequestHead::of(&req));
+//! assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+//! assert_eq!(
+//!     res.body().as_ref(),
+//!     br#"{"errors":[{"status":400,"code":"001","message":"Invalid access token."}]}"#
+//! );
+//! ```
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod claims;
+mod date;
+mod error;
+mod keys;
+mod principal;
+mod reject;
+mod scopes;
+
+pub use body::ResponseBody;
+pub use claims::{Claims, ClaimsBuilder};
+pub use date::{Clock, ManualClock, NumericDate, SystemClock};
+pub use error::{Envelope, GlueError, JSON_API};
+pub use keys::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
+pub use principal::{Principal, SubjectError, UserPrincipal, WarehousePrincipal};
+pub use reject::{
+    GlueRejection, GrpcRejection, InvalidReason, Reject, Rejection, RequestHead, Rfc6750Rejection,
+};
+pub use scopes::Scopes;
