@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -155,7 +156,13 @@ impl From<InvalidReason> for TokenError {
 /// tokens, which carry no `kid`.
 #[derive(Clone)]
 pub struct KeySet {
-    inner: Arc<RwLock<Arc<Keys>>>,
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    keys: RwLock<Arc<Keys>>,
+    /// Mirrors `keys.generation` so cache hits read it without a lock.
+    generation: AtomicU64,
 }
 
 struct Keys {
@@ -196,12 +203,15 @@ impl KeySet {
 
     fn from_keys_unchecked(keys: Vec<PublicKey>, generation: u64) -> Self {
         KeySet {
-            inner: Arc::new(RwLock::new(Arc::new(Keys { keys, generation }))),
+            inner: Arc::new(Shared {
+                keys: RwLock::new(Arc::new(Keys { keys, generation })),
+                generation: AtomicU64::new(generation),
+            }),
         }
     }
 
     fn current(&self) -> Arc<Keys> {
-        match self.inner.read() {
+        match self.inner.keys.read() {
             Ok(g) => Arc::clone(&g),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
@@ -211,18 +221,19 @@ impl KeySet {
     /// validating immediately, cached ones included.
     pub fn replace(&self, keys: impl IntoIterator<Item = PublicKey>) -> Result<(), KeyError> {
         let keys = Self::check(keys.into_iter().collect())?;
-        let mut guard = match self.inner.write() {
+        let mut guard = match self.inner.keys.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         let generation = guard.generation.wrapping_add(1);
         *guard = Arc::new(Keys { keys, generation });
+        self.inner.generation.store(generation, Ordering::Release);
         Ok(())
     }
 
     /// A number that changes whenever the keys change.
     pub fn generation(&self) -> u64 {
-        self.current().generation
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// The current keys.

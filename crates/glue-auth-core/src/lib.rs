@@ -9,7 +9,8 @@
 //! - [`GlueError`] and [`Envelope`]: Glue's error object, plain or JSON:API.
 //! - [`Rejection`] and the [`Reject`] responders: [`GlueRejection`] (default),
 //!   [`Rfc6750Rejection`] and [`GrpcRejection`].
-//! - [`ResponseBody`]: the body type of every layer.
+//! - [`ResponseBody`] and [`ResponseFuture`]: the body and future types of
+//!   every layer.
 //!
 //! ```
 //! use glue_auth_core::{GlueRejection, Reject, Rejection, RequestHead};
@@ -35,6 +36,7 @@ mod body;
 mod claims;
 mod date;
 mod error;
+mod future;
 mod keys;
 mod principal;
 mod reject;
@@ -44,6 +46,7 @@ pub use body::ResponseBody;
 pub use claims::{Claims, ClaimsBuilder};
 pub use date::{Clock, ManualClock, NumericDate, SystemClock};
 pub use error::{Envelope, GlueError, JSON_API};
+pub use future::ResponseFuture;
 pub use keys::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
 pub use principal::{Principal, SubjectError, UserPrincipal, WarehousePrincipal};
 pub use reject::{

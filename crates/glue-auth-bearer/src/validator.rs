@@ -1,0 +1,381 @@
+//! Header parsing, token verification and the validated-token cache.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use glue_auth_core::{Claims, Clock, InvalidReason, KeySet, Rejection, SystemClock, TokenError};
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, StatusCode};
+use moka::sync::Cache;
+
+/// Default largest accepted token: 8 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// Default number of validated tokens kept in the cache.
+pub const DEFAULT_CACHE_CAPACITY: u64 = 10_000;
+
+/// A setting that cannot work, reported when the validator is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The `002` status must be 401 (current Glue) or 403 (older releases).
+    MissingTokenStatus(StatusCode),
+    /// The maximum token length must be between 64 bytes and 64 KiB.
+    MaxTokenLen(usize),
+    /// The leeway must not exceed one hour.
+    Leeway(Duration),
+    /// An audience allowlist needs at least one entry.
+    EmptyAudienceList,
+    /// A cache needs a capacity of at least one entry.
+    CacheCapacity,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::MissingTokenStatus(s) => {
+                write!(f, "missing_token_status must be 401 or 403, not {s}")
+            }
+            ConfigError::MaxTokenLen(n) => {
+                write!(
+                    f,
+                    "max_token_len must be between 64 and 65536 bytes, not {n}"
+                )
+            }
+            ConfigError::Leeway(d) => write!(f, "leeway must be at most 3600 s, not {d:?}"),
+            ConfigError::EmptyAudienceList => f.write_str("the audience allowlist is empty"),
+            ConfigError::CacheCapacity => f.write_str("cache_capacity must be at least 1"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Hit and miss counts of the validated-token cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Tokens answered from the cache.
+    pub hits: u64,
+    /// Tokens that needed a signature check.
+    pub misses: u64,
+    /// Entries currently held (approximate).
+    pub entries: u64,
+}
+
+/// Validates bearer tokens the way Glue does (SPEC §5.1), synchronously,
+/// against in-memory keys, with a cache of validated tokens.
+///
+/// Cheap to clone: clones share keys, settings and cache. The
+/// [`BearerAuthLayer`](crate::BearerAuthLayer) wraps one; the token endpoint
+/// uses one to check the user token of `POST /warehouse-tokens`.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: KeySet,
+    clock: Arc<dyn Clock>,
+    leeway: Duration,
+    audiences: Option<Box<[Box<str>]>>,
+    max_token_len: usize,
+    missing_token_status: StatusCode,
+    cache: Option<TokenCache>,
+}
+
+struct TokenCache {
+    /// Keyed by the token itself, hashed with foldhash under a per-process
+    /// random seed: a hit needs the whole token to be equal, so a hash
+    /// collision can never return another token's claims.
+    entries: Cache<Arc<str>, Entry, foldhash::fast::RandomState>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Entry {
+    claims: Claims,
+    generation: u64,
+    ttl: Duration,
+}
+
+struct TtlUntilExp;
+
+impl moka::Expiry<Arc<str>, Entry> for TtlUntilExp {
+    fn expire_after_create(
+        &self,
+        _key: &Arc<str>,
+        value: &Entry,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// Builder for [`Validator`]; every setting is checked in [`build`](Self::build).
+#[derive(Debug)]
+pub struct ValidatorBuilder {
+    keys: KeySet,
+    clock: Arc<dyn Clock>,
+    leeway: Duration,
+    audiences: Option<Vec<String>>,
+    max_token_len: usize,
+    missing_token_status: StatusCode,
+    cache_capacity: Option<u64>,
+}
+
+impl ValidatorBuilder {
+    /// Clock to check dates against (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Leeway for `exp`, `nbf` and `iat` (default: zero, as Glue).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Accept only tokens whose `aud` contains one of these client ids
+    /// (default: `aud` is not checked, as Glue).
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = Some(audiences.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Tokens longer than this are refused before decoding (default 8 KiB).
+    pub fn max_token_len(mut self, len: usize) -> Self {
+        self.max_token_len = len;
+        self
+    }
+
+    /// Status of the `002` "Missing access token." answer: 401 (default,
+    /// current Glue) or 403 (older releases).
+    pub fn missing_token_status(mut self, status: StatusCode) -> Self {
+        self.missing_token_status = status;
+        self
+    }
+
+    /// Number of validated tokens to cache (default 10 000). Each entry holds
+    /// the token (at most `max_token_len` bytes) and its claims.
+    pub fn cache_capacity(mut self, entries: u64) -> Self {
+        self.cache_capacity = Some(entries);
+        self
+    }
+
+    /// Turns the validated-token cache off: every request checks a signature.
+    pub fn no_cache(mut self) -> Self {
+        self.cache_capacity = None;
+        self
+    }
+
+    /// Checks the settings and builds the validator.
+    pub fn build(self) -> Result<Validator, ConfigError> {
+        if self.missing_token_status != StatusCode::UNAUTHORIZED
+            && self.missing_token_status != StatusCode::FORBIDDEN
+        {
+            return Err(ConfigError::MissingTokenStatus(self.missing_token_status));
+        }
+        if !(64..=65536).contains(&self.max_token_len) {
+            return Err(ConfigError::MaxTokenLen(self.max_token_len));
+        }
+        if self.leeway > Duration::from_secs(3600) {
+            return Err(ConfigError::Leeway(self.leeway));
+        }
+        let audiences = match self.audiences {
+            Some(list) if list.is_empty() => return Err(ConfigError::EmptyAudienceList),
+            Some(list) => Some(list.into_iter().map(String::into_boxed_str).collect()),
+            None => None,
+        };
+        let cache = match self.cache_capacity {
+            Some(0) => return Err(ConfigError::CacheCapacity),
+            Some(capacity) => Some(TokenCache {
+                entries: Cache::builder()
+                    .max_capacity(capacity)
+                    .expire_after(TtlUntilExp)
+                    .build_with_hasher(foldhash::fast::RandomState::default()),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            }),
+            None => None,
+        };
+        Ok(Validator {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                clock: self.clock,
+                leeway: self.leeway,
+                audiences,
+                max_token_len: self.max_token_len,
+                missing_token_status: self.missing_token_status,
+                cache,
+            }),
+        })
+    }
+}
+
+fn invalid(reason: InvalidReason) -> Rejection {
+    Rejection::InvalidToken { reason }
+}
+
+impl Validator {
+    /// Starts a builder with Glue's defaults: zero leeway, no audience check,
+    /// 8 KiB maximum, `002` answered with 401, cache of 10 000 tokens.
+    pub fn builder(keys: KeySet) -> ValidatorBuilder {
+        ValidatorBuilder {
+            keys,
+            clock: Arc::new(SystemClock),
+            leeway: Duration::ZERO,
+            audiences: None,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            missing_token_status: StatusCode::UNAUTHORIZED,
+            cache_capacity: Some(DEFAULT_CACHE_CAPACITY),
+        }
+    }
+
+    /// A validator with Glue's defaults.
+    pub fn new(keys: KeySet) -> Self {
+        Self::builder(keys)
+            .build()
+            .expect("the default settings are valid")
+    }
+
+    /// The key set tokens are checked against.
+    pub fn keys(&self) -> &KeySet {
+        &self.inner.keys
+    }
+
+    /// The clock dates are checked against.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.clock
+    }
+
+    /// Reads the `Authorization` header(s) as Glue does (SPEC §5.1):
+    ///
+    /// - no header: `Ok(None)`, the route's policy decides;
+    /// - fewer than two whitespace-separated parts: `002` Missing access token;
+    /// - several headers, another scheme than `Bearer` (any case), extra parts,
+    ///   a token that fails any check: `001` Invalid access token (401);
+    /// - a valid token whose subject is neither user nor warehouse: 400 `001`;
+    /// - otherwise the claims.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Claims>, Rejection> {
+        let mut values = headers.get_all(AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(invalid(InvalidReason::MultipleHeaders));
+        }
+        let mut parts = value
+            .as_bytes()
+            .split(u8::is_ascii_whitespace)
+            .filter(|p| !p.is_empty());
+        let (Some(scheme), Some(token)) = (parts.next(), parts.next()) else {
+            return Err(Rejection::MissingToken {
+                status: self.inner.missing_token_status,
+            });
+        };
+        if parts.next().is_some() || !scheme.eq_ignore_ascii_case(b"bearer") {
+            return Err(invalid(InvalidReason::Scheme));
+        }
+        if token.len() > self.inner.max_token_len {
+            return Err(invalid(InvalidReason::Oversized));
+        }
+        if !token.is_ascii() {
+            return Err(invalid(InvalidReason::NotAscii));
+        }
+        let token = std::str::from_utf8(token).map_err(|_| invalid(InvalidReason::NotAscii))?;
+        match self.validate(token) {
+            Ok(claims) => Ok(Some(claims)),
+            Err(TokenError::Invalid(reason)) => Err(invalid(reason)),
+            Err(TokenError::UnsupportedSubject) => Err(Rejection::UnsupportedSubject),
+        }
+    }
+
+    /// Validates one compact JWT: size, RS256 signature against the key set,
+    /// Spryker's payload format, `exp`/`nbf`/`iat` with the leeway, and the
+    /// audience allowlist. Answers from the cache when the same token was
+    /// validated before under the same keys and has not expired since.
+    pub fn validate(&self, token: &str) -> Result<Claims, TokenError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_len {
+            return Err(InvalidReason::Oversized.into());
+        }
+        let now = inner.clock.now();
+        if let Some(cache) = &inner.cache {
+            if let Some(entry) = cache.entries.get(token) {
+                if entry.generation == inner.keys.generation() {
+                    if let Err(reason) = entry.claims.check_time(now, inner.leeway) {
+                        cache.entries.invalidate(token);
+                        return Err(reason.into());
+                    }
+                    cache.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(entry.claims);
+                }
+                cache.entries.invalidate(token);
+            }
+            cache.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        let (claims, generation) = inner.keys.verify(token)?;
+        claims.check_time(now, inner.leeway)?;
+        if let Some(allowed) = &inner.audiences {
+            if !claims.audience().any(|a| allowed.iter().any(|x| &**x == a)) {
+                return Err(InvalidReason::Audience.into());
+            }
+        }
+        if let Some(cache) = &inner.cache {
+            let ttl = claims
+                .expires_at()
+                .saturating_add(inner.leeway)
+                .duration_since(now);
+            cache.entries.insert(
+                Arc::from(token),
+                Entry {
+                    claims: claims.clone(),
+                    generation,
+                    ttl,
+                },
+            );
+        }
+        Ok(claims)
+    }
+
+    /// Cache counters (all zero when the cache is off).
+    pub fn cache_stats(&self) -> CacheStats {
+        match &self.inner.cache {
+            Some(c) => CacheStats {
+                hits: c.hits.load(Ordering::Relaxed),
+                misses: c.misses.load(Ordering::Relaxed),
+                entries: c.entries.entry_count(),
+            },
+            None => CacheStats::default(),
+        }
+    }
+
+    /// Empties the cache (it also ignores entries from before a key change
+    /// on its own).
+    pub fn clear_cache(&self) {
+        if let Some(c) = &self.inner.cache {
+            c.entries.invalidate_all();
+        }
+    }
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &*self.inner;
+        f.debug_struct("Validator")
+            .field("keys", &i.keys)
+            .field("leeway", &i.leeway)
+            .field("audiences", &i.audiences)
+            .field("max_token_len", &i.max_token_len)
+            .field("missing_token_status", &i.missing_token_status)
+            .field("cache", &self.cache_stats())
+            .finish()
+    }
+}
