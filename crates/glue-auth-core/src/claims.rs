@@ -123,6 +123,24 @@ impl Claims {
         serde_json::to_string(&out).unwrap_or_default()
     }
 
+    /// Parses a JWT payload in Spryker's format **without verifying anything**
+    /// (no signature, no dates): for tooling, fixtures and tests. Never use it
+    /// to authenticate a request.
+    ///
+    /// ```
+    /// use glue_auth_core::Claims;
+    ///
+    /// let c = Claims::parse_unverified_payload(
+    ///     r#"{"aud":"frontend","jti":"x","iat":1700036266.7512529,"exp":1700641066.735831,"sub":"{\"id_warehouse\":1}","scopes":["warehouse"]}"#,
+    /// ).unwrap();
+    /// assert_eq!(c.expires_at().as_micros(), 1_700_641_066_735_831);
+    /// ```
+    pub fn parse_unverified_payload(json: &str) -> Result<Claims, crate::TokenError> {
+        let raw: RawClaims = serde_json::from_str(json)
+            .map_err(|_| crate::TokenError::Invalid(InvalidReason::Claims))?;
+        Ok(Claims::from_raw(raw)?)
+    }
+
     /// Builds claims from a decoded (signature-checked) JWT payload.
     pub(crate) fn from_raw(raw: RawClaims) -> Result<Claims, SubjectError> {
         let principal = Principal::from_subject(&raw.sub)?;

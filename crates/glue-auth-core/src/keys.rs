@@ -137,6 +137,15 @@ pub enum TokenError {
     UnsupportedSubject,
 }
 
+impl From<SubjectError> for TokenError {
+    fn from(e: SubjectError) -> Self {
+        match e {
+            SubjectError::Malformed => TokenError::Invalid(InvalidReason::Claims),
+            SubjectError::Unsupported => TokenError::UnsupportedSubject,
+        }
+    }
+}
+
 impl From<InvalidReason> for TokenError {
     fn from(r: InvalidReason) -> Self {
         TokenError::Invalid(r)
@@ -265,10 +274,7 @@ impl KeySet {
         for key in candidates {
             match decode::<RawClaims>(token, &key.decoding, validation) {
                 Ok(data) => {
-                    let claims = Claims::from_raw(data.claims).map_err(|e| match e {
-                        SubjectError::Malformed => TokenError::Invalid(InvalidReason::Claims),
-                        SubjectError::Unsupported => TokenError::UnsupportedSubject,
-                    })?;
+                    let claims = Claims::from_raw(data.claims)?;
                     return Ok((claims, keys.generation));
                 }
                 Err(e) => {
