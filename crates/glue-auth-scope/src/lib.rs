@@ -20,6 +20,22 @@
 //! - [`RouteTable::check`]: the per-request decision on its own (for
 //!   benchmarks and custom integrations).
 //!
+//! Decisions where Spryker is loose or silent (each also documented where it
+//! applies):
+//!
+//! - `OPTIONS` always passes; `HEAD` follows the `GET` route.
+//! - A trailing slash, doubled slashes and percent-encoded spellings of a path
+//!   match the same route (deviation: in Spryker `/warehouse-tokens/` escapes
+//!   protection).
+//! - "Warehouse or user" accepts legacy `["user"]` tokens and requires the
+//!   `warehouse` scope of warehouse tokens (deviation: Spryker checks only
+//!   `id_warehouse`); it answers 403 "Authorization failed." also when no token
+//!   was sent (gRPC: `PERMISSION_DENIED`).
+//! - `POST /warehouse-tokens` accepts `warehouse-user` tokens (SPEC §3).
+//! - Refusals carry a `required_scope` for RFC 6750's `scope` attribute:
+//!   `user`, `back-office-user`, `back-office-user warehouse-user`,
+//!   `warehouse`, or the scopes of a [`Policy::scopes_all`]/[`Policy::scopes_any`].
+//!
 //! ```
 //! use std::convert::Infallible;
 //! use std::time::Duration;

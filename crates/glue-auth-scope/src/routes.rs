@@ -21,10 +21,13 @@ use crate::{ConfigError, Policy};
 ///   parameters (`{id}`, any non-empty segment) and, as the last segment only,
 ///   `*`: `/a/*` matches `/a` itself and every path below it.
 /// - A trailing slash does not matter: `/picking-lists/` is `/picking-lists`.
-/// - Literals are compared byte for byte with the raw path: case-sensitive, not
-///   percent-decoded; an empty segment (`//`) matches no literal or parameter.
-///   Route with the same raw path semantics (axum, tonic and Spryker all do), or
-///   make unmatched routes [deny](RouteTableBuilder::deny_unmatched).
+/// - Empty path segments are ignored (`/picking-lists//1/` is
+///   `/picking-lists/1`), as nginx's `merge_slashes` does, and literals match
+///   percent-encoded spellings (`/picking%2Dlists` is `/picking-lists`), as
+///   Symfony's router does: a different spelling of a protected path cannot
+///   dodge its route. Comparison is case-sensitive. Where the router behind
+///   the layer normalizes paths differently, make unmatched routes
+///   [deny](RouteTableBuilder::deny_unmatched).
 /// - A route for `GET` also matches `HEAD` (routers run the GET handler for
 ///   HEAD).
 /// - Routes are tried in the order they were added; the first one whose method
@@ -110,11 +113,11 @@ impl Pattern {
         };
         if pattern
             .chars()
-            .any(|c| c == '?' || c == '#' || c.is_whitespace() || c.is_control())
+            .any(|c| matches!(c, '?' | '#' | '%') || c.is_whitespace() || c.is_control())
         {
             return Err(invalid(
                 pattern,
-                "must be a path without query, fragment, whitespace or control characters",
+                "must be a decoded path without query, fragment, '%', whitespace or control characters",
             ));
         }
         if pattern.contains("//") {
@@ -164,24 +167,55 @@ impl Pattern {
         let Some(rest) = path.strip_prefix('/') else {
             return false;
         };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let mut parts = (!rest.is_empty())
-            .then(|| rest.split('/'))
-            .into_iter()
-            .flatten();
+        // Empty segments are skipped: a trailing slash or a doubled one cannot
+        // dodge a route.
+        let mut parts = rest.split('/').filter(|p| !p.is_empty());
         for segment in self.segments.iter() {
             let Some(part) = parts.next() else {
                 return false;
             };
-            let ok = match segment {
-                Segment::Literal(lit) => part == &**lit,
-                Segment::Param => !part.is_empty(),
-            };
-            if !ok {
+            if let Segment::Literal(lit) = segment
+                && !eq_percent_decoded(part, lit)
+            {
                 return false;
             }
         }
         self.prefix || parts.next().is_none()
+    }
+}
+
+/// `raw` (a path segment, possibly percent-encoded) equals `literal` once
+/// decoded; without allocating. A malformed escape compares as is.
+fn eq_percent_decoded(raw: &str, literal: &str) -> bool {
+    if raw.len() == literal.len() {
+        return raw == literal;
+    }
+    let (raw, lit) = (raw.as_bytes(), literal.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < raw.len() {
+        let mut byte = raw[i];
+        i += 1;
+        if byte == b'%'
+            && let Some(&[h, l]) = raw.get(i..i + 2)
+            && let (Some(h), Some(l)) = (hex(h), hex(l))
+        {
+            byte = h << 4 | l;
+            i += 2;
+        }
+        if lit.get(j) != Some(&byte) {
+            return false;
+        }
+        j += 1;
+    }
+    j == lit.len()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -450,7 +484,27 @@ mod tests {
         assert!(!pat.matches("/picking-lists/abc/start-picking/x"));
         assert!(!pat.matches("/Picking-lists/abc/start-picking"));
         assert!(!pat.matches("picking-lists/abc/start-picking"));
-        assert!(!pat.matches("/picking-lists/abc/start-picking//"));
+        // Doubled slashes and percent-encoded spellings do not dodge the route.
+        assert!(pat.matches("/picking-lists/abc/start-picking//"));
+        assert!(pat.matches("//picking-lists///abc/start-picking"));
+        assert!(pat.matches("/picking%2Dlists/abc/start%2dpicking"));
+        assert!(pat.matches("/%70icking-lists/a%20c/start-picking"));
+        assert!(!pat.matches("/picking%2Flists/abc/start-picking"));
+        assert!(!pat.matches("/picking%2-lists/abc/start-picking"));
+        assert!(!pat.matches("/picking-lists%2/abc/start-picking"));
+    }
+
+    #[test]
+    fn percent_decoded_comparison() {
+        assert!(eq_percent_decoded("token", "token"));
+        assert!(eq_percent_decoded("%74oken", "token"));
+        assert!(eq_percent_decoded("toke%6E", "token"));
+        assert!(!eq_percent_decoded("toke%6", "token"));
+        assert!(!eq_percent_decoded("toke%6E%", "token"));
+        assert!(!eq_percent_decoded("%74oke", "token"));
+        assert!(!eq_percent_decoded("tokens", "token"));
+        assert!(eq_percent_decoded("%", "%"));
+        assert!(!eq_percent_decoded("%zz", "token"));
     }
 
     #[test]

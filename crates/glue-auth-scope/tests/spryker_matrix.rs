@@ -368,3 +368,22 @@ async fn required_scopes_of_the_preset() {
         assert_eq!(got.as_deref(), Some(scope), "{method} {path}");
     }
 }
+
+/// Other spellings of a protected path (doubled slashes, percent-encoded
+/// characters) get the same answer as the path itself.
+#[tokio::test]
+async fn respellings_do_not_dodge_routes() {
+    let app = ScopeLayer::spryker().layer(service_fn(echo));
+    for &(method, pattern, expected) in MATRIX {
+        let path = pattern.replace("{id}", ID);
+        for spelled in [
+            path.replace('/', "//"),
+            format!("{path}//"),
+            path.replacen('-', "%2D", 1),
+            path.replacen('-', "%2d", 1),
+        ] {
+            let a = send(&app, request(method, &spelled, Env::Plain, None)).await;
+            assert_eq!(a.status, expected[4].status(), "{method} {spelled}");
+        }
+    }
+}
