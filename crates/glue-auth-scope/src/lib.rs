@@ -100,7 +100,6 @@
 #![forbid(unsafe_code)]
 
 mod error;
-mod future;
 mod layer;
 mod policy;
 mod routes;
@@ -108,7 +107,8 @@ mod service;
 mod spryker;
 
 pub use error::ConfigError;
-pub use future::ResponseFuture;
+/// The response future of [`Scope`]: the one all glue-auth layers share.
+pub use glue_auth_core::ResponseFuture;
 pub use layer::ScopeLayer;
 pub use policy::{Policy, WarehouseExists};
 pub use routes::{RouteTable, RouteTableBuilder};

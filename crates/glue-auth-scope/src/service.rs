@@ -5,12 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use glue_auth_core::{Claims, GlueRejection, Reject, RequestHead, ResponseBody};
+use glue_auth_core::{Claims, GlueRejection, Reject, RequestHead, ResponseBody, ResponseFuture};
 use http::{Request, Response};
 use tower_service::Service;
 
 use crate::layer::Shared;
-use crate::{ResponseFuture, RouteTable, ScopeLayer};
+use crate::{RouteTable, ScopeLayer};
 
 /// Enforces a [`RouteTable`] in front of `S`. Made by [`ScopeLayer`].
 ///
@@ -123,7 +123,7 @@ where
                     .reject(&rejection, &head)
                     .map(ResponseBody::local);
                 res.extensions_mut().insert(rejection);
-                ResponseFuture::rejected(res)
+                ResponseFuture::ready(res)
             }
         }
     }
