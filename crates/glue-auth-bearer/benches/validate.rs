@@ -13,8 +13,14 @@ use http::{Request, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use tower::{Layer, Service, service_fn};
 
-const PUBLIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/foreign-signer/test-public.pem");
-const PRIVATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/foreign-signer/test-private.pem");
+const PUBLIC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/foreign-signer/test-public.pem"
+);
+const PRIVATE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/foreign-signer/test-private.pem"
+);
 
 fn token() -> String {
     use base64::Engine;
@@ -31,7 +37,10 @@ fn bench(c: &mut Criterion) {
     let token = token();
     let cached = Validator::new(KeySet::from_pem(&pem).unwrap());
     cached.validate(&token).unwrap();
-    let uncached = Validator::builder(KeySet::from_pem(&pem).unwrap()).no_cache().build().unwrap();
+    let uncached = Validator::builder(KeySet::from_pem(&pem).unwrap())
+        .no_cache()
+        .build()
+        .unwrap();
 
     let raw_key = DecodingKey::from_rsa_pem(&pem).unwrap();
     let mut raw_validation = Validation::new(Algorithm::RS256);
@@ -40,11 +49,16 @@ fn bench(c: &mut Criterion) {
     raw_validation.validate_aud = false;
 
     let mut g = c.benchmark_group("validate");
-    g.bench_function("cache_hit", |b| b.iter(|| cached.validate(black_box(&token)).unwrap()));
-    g.bench_function("cache_miss", |b| b.iter(|| uncached.validate(black_box(&token)).unwrap()));
+    g.bench_function("cache_hit", |b| {
+        b.iter(|| cached.validate(black_box(&token)).unwrap())
+    });
+    g.bench_function("cache_miss", |b| {
+        b.iter(|| uncached.validate(black_box(&token)).unwrap())
+    });
     g.bench_function("raw_jsonwebtoken_decode", |b| {
         b.iter(|| {
-            jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &raw_key, &raw_validation).unwrap()
+            jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &raw_key, &raw_validation)
+                .unwrap()
         })
     });
 
@@ -57,7 +71,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("layer_call_cache_hit", |b| {
         b.iter(|| {
             let mut req = Request::new(());
-            req.headers_mut().insert(http::header::AUTHORIZATION, header.clone());
+            req.headers_mut()
+                .insert(http::header::AUTHORIZATION, header.clone());
             let fut = svc.call(req);
             let mut fut = std::pin::pin!(fut);
             let mut cx = std::task::Context::from_waker(waker);

@@ -323,10 +323,10 @@ impl Validator {
         }
         let (claims, generation) = inner.keys.verify(token)?;
         claims.check_time(now, inner.leeway)?;
-        if let Some(allowed) = &inner.audiences {
-            if !claims.audience().any(|a| allowed.iter().any(|x| &**x == a)) {
-                return Err(InvalidReason::Audience.into());
-            }
+        if let Some(allowed) = &inner.audiences
+            && !claims.audience().any(|a| allowed.iter().any(|x| &**x == a))
+        {
+            return Err(InvalidReason::Audience.into());
         }
         if let Some(cache) = &inner.cache {
             let ttl = claims

@@ -37,7 +37,10 @@ async fn axum_router_layer() {
         .unwrap();
     let res = app.clone().oneshot(ok).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(&res.into_body().collect().await.unwrap().to_bytes()[..], b"user 4");
+    assert_eq!(
+        &res.into_body().collect().await.unwrap().to_bytes()[..],
+        b"user 4"
+    );
 
     let bad = Request::get("/picking-lists")
         .header("authorization", "Bearer nope.nope.nope")
@@ -63,7 +66,9 @@ async fn hyper_server_via_hyper_util() {
                 Some(p) => format!("{p:?}"),
                 None => "anonymous".into(),
             };
-            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::from(who))))
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::from(
+                who,
+            ))))
         });
 
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
@@ -73,7 +78,9 @@ async fn hyper_server_via_hyper_util() {
             .await
             .unwrap();
     });
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(client_io))
+        .await
+        .unwrap();
     tokio::spawn(conn);
 
     let res = sender
@@ -100,7 +107,10 @@ async fn hyper_server_via_hyper_util() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body = res.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(&body[..], br#"[{"status":401,"code":"002","message":"Missing access token."}]"#);
+    assert_eq!(
+        &body[..],
+        br#"[{"status":401,"code":"002","message":"Missing access token."}]"#
+    );
     drop(sender);
     server.await.unwrap();
 }
@@ -121,20 +131,30 @@ fn grpc_check(auth: Option<&str>) -> Request<tonic::body::Body> {
 #[tokio::test]
 async fn tonic_service_with_grpc_responder() {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
     let svc = tower::ServiceBuilder::new()
         .layer(BearerAuthLayer::new(validator()).responder(GrpcRejection))
         .service(health);
 
     // Allowed: the real tonic service answers, grpc-status 0 in the trailers.
-    let res = svc.clone().oneshot(grpc_check(Some(&format!("Bearer {}", user_token())))).await.unwrap();
+    let res = svc
+        .clone()
+        .oneshot(grpc_check(Some(&format!("Bearer {}", user_token()))))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("grpc-status").is_none());
     let collected = res.into_body().collect().await.unwrap();
     assert_eq!(collected.trailers().unwrap()["grpc-status"], "0");
 
     // Rejected: trailers-only UNAUTHENTICATED, the service never runs.
-    let res = svc.clone().oneshot(grpc_check(Some("Bearer forged.token.here"))).await.unwrap();
+    let res = svc
+        .clone()
+        .oneshot(grpc_check(Some("Bearer forged.token.here")))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["grpc-status"], "16");
     assert_eq!(res.headers()["content-type"], "application/grpc");

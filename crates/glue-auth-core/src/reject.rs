@@ -330,13 +330,11 @@ impl Reject for Rfc6750Rejection {
         *res.status_mut() = status;
         let h = res.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if status == StatusCode::UNAUTHORIZED
+        let challenged = status == StatusCode::UNAUTHORIZED
             || status == StatusCode::FORBIDDEN
-            || error == Some("invalid_request")
-        {
-            if let Ok(v) = HeaderValue::from_str(&challenge) {
-                h.insert(WWW_AUTHENTICATE, v);
-            }
+            || error == Some("invalid_request");
+        if let (true, Ok(v)) = (challenged, HeaderValue::from_str(&challenge)) {
+            h.insert(WWW_AUTHENTICATE, v);
         }
         if let Rejection::Unavailable { retry_after } = rejection {
             h.insert(RETRY_AFTER, HeaderValue::from(*retry_after));

@@ -19,8 +19,8 @@ use crate::{RouteTable, ScopeLayer};
 ///
 /// Readiness: `poll_ready` asks the inner service. A refused request does not
 /// use the readiness it reserved (the inner service is not called), so the
-/// next request can use it. An allowed request calls the ready inner service
-/// and leaves a fresh clone in its place (tower's clone-and-swap).
+/// next request can use it. An allowed request calls the inner service at once,
+/// inside `call`, so the inner service need not be `Clone`.
 pub struct Scope<S, R = GlueRejection> {
     inner: S,
     shared: Arc<Shared<R>>,
@@ -91,7 +91,7 @@ impl<S: fmt::Debug, R> fmt::Debug for Scope<S, R> {
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for Scope<S, R>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: Reject,
 {
     type Response = Response<ResponseBody<ResBody>>;
@@ -109,13 +109,9 @@ where
             .table
             .check(&head, req.extensions().get::<Claims>())
         {
-            Ok(()) => {
-                // Call the service that was made ready; leave a clone behind
-                // for the next poll_ready.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::inner(inner.call(req))
-            }
+            // The inner service is called here, in `call`, right after the
+            // `poll_ready` that reserved it: no clone-and-swap is needed.
+            Ok(()) => ResponseFuture::inner(self.inner.call(req)),
             Err(rejection) => {
                 let mut res = self
                     .shared
