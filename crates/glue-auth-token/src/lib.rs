@@ -1,1 +1,159 @@
-//! TODO
+//! The token endpoints of Spryker's Glue Backend API as a Tower layer, wire
+//! compatible with the PHP original (SPEC §2–§4):
+//!
+//! - `POST /token`: the password grant (form or JSON body, snake/camel/Pascal
+//!   keys), Spryker's exact success and error bodies, throttling of failed
+//!   logins, and an optional refresh grant with rotation and reuse detection;
+//! - `POST /warehouse-tokens`: exchanges a Back Office user token for a
+//!   warehouse token of the user's active warehouse assignment.
+//!
+//! Access tokens are RS256 JWTs byte for byte in Spryker's shape (header
+//! `{"typ":"JWT","alg":"RS256"}`, claims `aud, jti, iat, nbf, exp, sub,
+//! scopes`, microsecond float dates, JSON-string `sub`), signed by a
+//! [`SigningKey`]. Refresh tokens are 256 random bits, stored only as SHA-256
+//! hashes.
+//!
+//! Build a [`TokenServer`] once; put it in front of your routes with
+//! [`TokenServer::layer`] ([`TokenEndpointLayer`]), or mount it alone as a
+//! service. Users, warehouse assignments, refresh tokens and the access-token
+//! log sit behind the object-safe store traits of [`store`]; in-memory
+//! versions ([`MemoryDirectory`], [`MemoryRefreshTokens`],
+//! [`MemoryAccessTokenLog`]) serve tests and small deployments.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use glue_auth_token::store::{PasswordHash, UserRecord, UserStatus};
+//! use glue_auth_token::{MemoryDirectory, SigningKey, TokenServer};
+//! use http::{Request, Response, StatusCode};
+//! use http_body_util::{BodyExt, Full};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let users = MemoryDirectory::demo();
+//! // A cheap hash for the example; Spryker's (and the demo data's) cost is 10.
+//! users.insert_user(UserRecord {
+//!     id_user: 5,
+//!     uuid: "5e1fa1d8-2d0a-4a8e-9c6b-2f9e6f6c0a11".into(),
+//!     username: "ann@example.com".into(),
+//!     password_hash: PasswordHash::new(bcrypt::hash("s3cret", 4).unwrap()),
+//!     status: UserStatus::Active,
+//!     is_warehouse_user: false,
+//!     user_reference: None,
+//! });
+//! let server = TokenServer::builder(SigningKey::generate().unwrap(), users.clone(), users)
+//!     .password_cost(4)
+//!     .build()
+//!     .unwrap();
+//!
+//! let app = ServiceBuilder::new().layer(server.layer()).service(service_fn(
+//!     |_req: Request<Full<Bytes>>| async {
+//!         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("picking lists"))))
+//!     },
+//! ));
+//! let login = |password: &str| {
+//!     Request::post("/token")
+//!         .header("content-type", "application/x-www-form-urlencoded")
+//!         .body(Full::new(Bytes::from(format!(
+//!             "grant_type=password&username=ann%40example.com&password={password}"
+//!         ))))
+//!         .unwrap()
+//! };
+//!
+//! // Allowed: the right password gets Spryker's 200 answer.
+//! let res = app.clone().oneshot(login("s3cret")).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::OK);
+//! assert_eq!(res.headers()["cache-control"], "no-store");
+//! let body = res.into_body().collect().await.unwrap().to_bytes();
+//! let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+//! assert_eq!(json["token_type"], "Bearer");
+//! assert_eq!(json["expires_in"], 28800);
+//!
+//! // Rejected: a wrong password gets 400 `invalid_grant`.
+//! let res = app.clone().oneshot(login("guess")).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+//! let body = res.into_body().collect().await.unwrap().to_bytes();
+//! assert_eq!(
+//!     &body[..],
+//!     br#"[{"status":400,"code":"invalid_grant","message":"The user credentials were incorrect."}]"#
+//! );
+//!
+//! // Everything else goes to the inner service untouched.
+//! let res = app.oneshot(Request::get("/picking-lists").body(Full::default()).unwrap()).await.unwrap();
+//! assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "picking lists");
+//! # }
+//! ```
+//!
+//! # Decisions beyond the specification
+//!
+//! - **Error bodies** of `/token` are always plain, HTTP 400, `code` = the
+//!   OAuth error name. The answers Spryker does not have (405, 413, 429, 503)
+//!   use the plain convention with `code` null. Every answer of both routes
+//!   carries `Cache-Control: no-store` and `Pragma: no-cache`, except the 404
+//!   for JSON:API requests, which is Glue's generic "no such route".
+//! - **Passwords over 72 bytes or containing NUL** are refused as
+//!   `invalid_grant` after one dummy verification: bcrypt ignores everything
+//!   after byte 72, and C implementations stop at NUL, so such a password
+//!   would match a different one. An empty `password` is present (league's
+//!   rule: only a missing one is `invalid_request`) and simply does not match.
+//! - **Duplicates**: a parameter given twice, also under two spellings
+//!   (`grant_type` and `grantType`), is `invalid_request`; so is a JSON value
+//!   that is not a string (`null` counts as absent) and a body that is not
+//!   UTF-8 after percent-decoding. `scope` is read and ignored: the scopes
+//!   follow from the user, as in Spryker.
+//! - **Throttling** (429, `code` null, `Retry-After` = seconds until the
+//!   oldest counted failure leaves the window): usernames are counted
+//!   case-insensitively (by SHA-256 of the lowercase form); refused refresh
+//!   tokens count against the client address only. Checks and counts are not
+//!   one atomic step, so logins already in flight when the limit is reached
+//!   still finish.
+//! - **Timing**: unknown, blocked and deleted users cost one bcrypt
+//!   verification against a dummy hash of [`password_cost`](TokenServerBuilder::password_cost)
+//!   (default 10): keep it equal to the cost of the stored hashes.
+//! - **Hashing pool**: full queue → 503 with `Retry-After` (the same answer as
+//!   a store outage), so that overload never turns into unbounded latency.
+//! - **Refresh grant** (off by default): the refresh token must belong to the
+//!   requesting client (default client when none is named); a spent or
+//!   revoked token revokes its whole family, concurrent presentations
+//!   included (exactly one of them wins). The user's status is not checked
+//!   again on refresh (as in league/oauth2-server); revoke the family to cut a
+//!   user off.
+//! - **Warehouse tokens** get the default client as `aud`; their refresh
+//!   tokens live as long as user refresh tokens.
+//! - Request body buffers are not zeroized (they may be shared with the HTTP
+//!   stack); parsed passwords and issued tokens are.
+//!
+//! # Boxing
+//!
+//! Forwarded requests never allocate: [`ResponseFuture`](future::ResponseFuture)
+//! is an enum polling the inner future in place. The endpoints' own answers
+//! that need I/O (body, stores, bcrypt) run in one boxed future per request;
+//! at tens of milliseconds per bcrypt verification the allocation is noise.
+//! The store traits return boxed futures too, which keeps them object safe
+//! (`Arc<dyn UserDirectory>`).
+
+#![forbid(unsafe_code)]
+
+mod client_addr;
+pub mod future;
+mod handler;
+mod hashing;
+mod layer;
+mod params;
+mod random;
+mod response;
+mod server;
+mod service;
+mod signing;
+pub mod store;
+mod throttle;
+
+pub use client_addr::ClientAddress;
+pub use layer::TokenEndpointLayer;
+pub use server::{ConfigError, ResponseStyle, TokenServer, TokenServerBuilder};
+pub use service::TokenEndpoint;
+pub use signing::{SignError, SigningKey};
+pub use store::memory::{
+    LoadError, MemoryAccessTokenLog, MemoryDirectory, MemoryRefreshTokens, Warehouse,
+};
+pub use throttle::ThrottleSettings;

@@ -1,0 +1,145 @@
+//! Where the client address for throttling comes from.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use http::HeaderName;
+use http::request::Parts;
+
+type Extract = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
+
+/// How the token endpoint finds the client address it counts failed logins
+/// against.
+///
+/// - [`ClientAddress::peer`] (default): a [`SocketAddr`] or [`IpAddr`] in the
+///   request extensions (hyper services insert one per connection; for axum's
+///   `ConnectInfo<SocketAddr>` use [`ClientAddress::custom`]).
+/// - [`ClientAddress::trusted_header`]: the **last** address of a header such as
+///   `X-Forwarded-For`, the one your own reverse proxy appended; the peer
+///   address when the header is absent. Use it only behind a proxy that sets it.
+/// - [`ClientAddress::custom`]: any function of the request head.
+///
+/// Without an address the per-address counter is skipped; the per-username one
+/// still applies.
+///
+/// ```
+/// use glue_auth_token::ClientAddress;
+/// use http::Request;
+///
+/// let xff = ClientAddress::trusted_header(http::HeaderName::from_static("x-forwarded-for"));
+/// let (parts, ()) = Request::post("/token")
+///     .header("x-forwarded-for", "203.0.113.9, 198.51.100.2")
+///     .body(())
+///     .unwrap()
+///     .into_parts();
+/// assert_eq!(xff.of(&parts), Some("198.51.100.2".parse().unwrap()));
+/// ```
+#[derive(Clone)]
+pub struct ClientAddress(Kind);
+
+#[derive(Clone)]
+enum Kind {
+    Peer,
+    Header(HeaderName),
+    Custom(Arc<Extract>),
+}
+
+impl Default for ClientAddress {
+    fn default() -> Self {
+        Self::peer()
+    }
+}
+
+impl ClientAddress {
+    /// The connection's peer address from the request extensions.
+    pub fn peer() -> Self {
+        ClientAddress(Kind::Peer)
+    }
+
+    /// The last address in a header set by a trusted reverse proxy.
+    pub fn trusted_header(name: HeaderName) -> Self {
+        ClientAddress(Kind::Header(name))
+    }
+
+    /// A custom extractor.
+    pub fn custom(f: impl Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static) -> Self {
+        ClientAddress(Kind::Custom(Arc::new(f)))
+    }
+
+    /// The client address of a request, if known.
+    pub fn of(&self, parts: &Parts) -> Option<IpAddr> {
+        match &self.0 {
+            Kind::Peer => peer(parts),
+            Kind::Header(name) => {
+                let mut values = parts.headers.get_all(name).iter();
+                match values.next_back() {
+                    Some(v) => v
+                        .to_str()
+                        .ok()
+                        .and_then(|s| s.rsplit(',').next())
+                        .and_then(|last| parse_ip(last.trim())),
+                    None => peer(parts),
+                }
+            }
+            Kind::Custom(f) => f(parts),
+        }
+    }
+}
+
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<SocketAddr>()
+        .map(SocketAddr::ip)
+        .or_else(|| parts.extensions.get::<IpAddr>().copied())
+}
+
+/// An IP, also in `[v6]:port` / `v4:port` forms some proxies write.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+impl fmt::Debug for ClientAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Kind::Peer => f.write_str("ClientAddress::Peer"),
+            Kind::Header(h) => write!(f, "ClientAddress::TrustedHeader({h})"),
+            Kind::Custom(_) => f.write_str("ClientAddress::Custom"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Request;
+
+    #[test]
+    fn peer_and_header_fallback() {
+        let mut req = Request::new(());
+        req.extensions_mut()
+            .insert("192.0.2.1:5555".parse::<SocketAddr>().unwrap());
+        let (parts, ()) = req.into_parts();
+        assert_eq!(
+            ClientAddress::peer().of(&parts),
+            Some("192.0.2.1".parse().unwrap())
+        );
+        let h = ClientAddress::trusted_header(HeaderName::from_static("x-forwarded-for"));
+        assert_eq!(h.of(&parts), Some("192.0.2.1".parse().unwrap()));
+        let (parts, ()) = Request::builder()
+            .header("x-forwarded-for", "[2001:db8::1]:443")
+            .body(())
+            .unwrap()
+            .into_parts();
+        assert_eq!(h.of(&parts), Some("2001:db8::1".parse().unwrap()));
+        let (parts, ()) = Request::builder()
+            .header("x-forwarded-for", "garbage")
+            .body(())
+            .unwrap()
+            .into_parts();
+        assert_eq!(h.of(&parts), None);
+    }
+}
