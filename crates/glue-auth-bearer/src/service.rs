@@ -2,7 +2,9 @@
 
 use std::task::{Context, Poll};
 
-use glue_auth_core::{GlueRejection, Reject, Rejection, RequestHead, ResponseBody, ResponseFuture};
+use glue_auth_core::{
+    Anonymous, GlueRejection, Reject, Rejection, RequestHead, ResponseBody, ResponseFuture,
+};
 use http::{Request, Response};
 use tower_service::Service;
 
@@ -63,7 +65,10 @@ where
                 ext.insert(claims);
                 ResponseFuture::inner(self.inner.call(req))
             }
-            Ok(None) => ResponseFuture::inner(self.inner.call(req)),
+            Ok(None) => {
+                req.extensions_mut().insert(Anonymous);
+                ResponseFuture::inner(self.inner.call(req))
+            }
             Err(rejection) => {
                 log_rejection(&rejection);
                 let mut res = self.responder.reject(&rejection, &RequestHead::of(&req));

@@ -9,6 +9,9 @@
 //! - [`GlueError`] and [`Envelope`]: Glue's error object, plain or JSON:API.
 //! - [`Rejection`] and the [`Reject`] responders: [`GlueRejection`] (default),
 //!   [`Rfc6750Rejection`] and [`GrpcRejection`].
+//! - With feature `axum`: `Claims` and `Principal` are axum extractors
+//!   (required and `Option<_>`), answering 401 for anonymous requests and 500
+//!   naming the missing layer when no bearer layer ran.
 //! - [`ResponseBody`] and [`ResponseFuture`]: the body and future types of
 //!   every layer.
 //!
@@ -36,6 +39,8 @@ mod body;
 mod claims;
 mod date;
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod keys;
 mod principal;
@@ -46,9 +51,11 @@ pub use body::ResponseBody;
 pub use claims::{Claims, ClaimsBuilder};
 pub use date::{Clock, ManualClock, NumericDate, SystemClock};
 pub use error::{Envelope, GlueError, JSON_API};
+#[cfg(feature = "axum")]
+pub use extract::ExtractRejection;
 pub use future::ResponseFuture;
 pub use keys::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
-pub use principal::{Principal, SubjectError, UserPrincipal, WarehousePrincipal};
+pub use principal::{Anonymous, Principal, SubjectError, UserPrincipal, WarehousePrincipal};
 pub use reject::{
     GlueRejection, GrpcRejection, InvalidReason, Reject, Rejection, RequestHead, Rfc6750Rejection,
 };

@@ -17,6 +17,14 @@ pub enum Principal {
     Warehouse(WarehousePrincipal),
 }
 
+/// Marker the bearer layer puts into the extensions of a request that carried
+/// no `Authorization` header: the layer ran, and nobody is authenticated.
+///
+/// Lets extractors tell "anonymous" (401) from "no bearer layer installed"
+/// (a wiring bug, 500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Anonymous;
+
 /// A Back Office user principal.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UserPrincipal {
