@@ -66,6 +66,20 @@ fn first_content_type_is_json_api(parts: &Parts) -> bool {
         .unwrap_or(false)
 }
 
+/// Renders an authentication or authorization failure of `/warehouse-tokens`
+/// (Glue's answers, SPEC §5) and puts the typed reason into the response
+/// extensions.
+fn reject(parts: &Parts, rejection: Rejection) -> Response<Bytes> {
+    let head = RequestHead {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+    };
+    let mut answer = res::no_store(GlueRejection.reject(&rejection, &head));
+    answer.extensions_mut().insert(rejection);
+    answer
+}
+
 enum Failure {
     Store(StoreError),
     Busy,
@@ -102,7 +116,7 @@ impl Shared {
                 Ok(user) => {
                     Dispatch::Answer(Box::pin(Arc::clone(self).warehouse(parts, body, user)))
                 }
-                Err(answer) => Dispatch::Ready(answer),
+                Err(rejection) => Dispatch::Ready(reject(&parts, rejection)),
             },
         }
     }
@@ -347,37 +361,25 @@ impl Shared {
 
     /// The user principal of the request: from the bearer layer's claims in
     /// the extensions, or validated here.
-    fn authorize(&self, parts: &Parts) -> Result<UserPrincipal, Response<Bytes>> {
-        let reject = |rejection: Rejection| {
-            let head = RequestHead {
-                method: &parts.method,
-                uri: &parts.uri,
-                headers: &parts.headers,
-            };
-            let mut answer = res::no_store(GlueRejection.reject(&rejection, &head));
-            answer.extensions_mut().insert(rejection);
-            answer
-        };
+    fn authorize(&self, parts: &Parts) -> Result<UserPrincipal, Rejection> {
         let claims = match parts.extensions.get::<Claims>() {
             Some(c) => c.clone(),
             None => match self.validator.authenticate(&parts.headers) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
-                    return Err(reject(Rejection::Unauthorized {
+                    return Err(Rejection::Unauthorized {
                         status: self.settings.unauthorized_status,
                         credentials: false,
                         required_scope: None,
-                    }));
+                    });
                 }
-                Err(r) => return Err(reject(r)),
+                Err(r) => return Err(r),
             },
         };
-        let forbidden = || {
-            reject(Rejection::Unauthorized {
-                status: StatusCode::FORBIDDEN,
-                credentials: true,
-                required_scope: Some(Scopes::BACK_OFFICE_USER.into()),
-            })
+        let forbidden = || Rejection::Unauthorized {
+            status: StatusCode::FORBIDDEN,
+            credentials: true,
+            required_scope: Some(Scopes::BACK_OFFICE_USER.into()),
         };
         let Principal::User(user) = claims.principal() else {
             return Err(forbidden());

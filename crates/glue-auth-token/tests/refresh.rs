@@ -1,0 +1,147 @@
+//! The refresh grant (setting; off by default): rotation, reuse detection,
+//! family revocation, concurrency.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use glue_auth_core::Claims;
+use glue_auth_token::{MemoryRefreshTokens, TokenServer};
+use std::sync::Arc;
+
+const INVALID_REFRESH: &str =
+    r#"[{"status":400,"code":"invalid_grant","message":"The refresh token is invalid."}]"#;
+
+fn refresh_body(token: &str) -> String {
+    format!("grant_type=refresh_token&refresh_token={token}")
+}
+
+async fn use_refresh(server: &TokenServer, token: &str) -> Answer {
+    call(server.clone(), form("/token", &refresh_body(token))).await
+}
+
+fn tokens(a: &Answer) -> (String, String) {
+    let v = a.json();
+    (
+        v["access_token"].as_str().unwrap().to_owned(),
+        v["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn off_by_default() {
+    let s = setup();
+    let a = login(&s.server, SONIA, PASSWORD).await;
+    let (_, refresh) = tokens(&a);
+    use_refresh(&s.server, &refresh).await.is(
+        400,
+        r#"[{"status":400,"code":"unsupported_grant_type","message":"Grant type \"refresh_token\" not found"}]"#,
+    );
+}
+
+#[tokio::test]
+async fn rotation_same_principal_and_scopes_and_reuse_revokes_the_family() {
+    let s = setup_with(|b| b.refresh_grant(true));
+    let a = login(&s.server, "picker@spryker.com", PASSWORD).await;
+    let (access0, r0) = tokens(&a);
+    s.clock.advance(Duration::from_secs(60));
+
+    let b = use_refresh(&s.server, &r0).await;
+    assert_eq!(b.status, 200, "{}", b.text());
+    assert_eq!(b.header("cache-control"), Some("no-store"));
+    let (access1, r1) = tokens(&b);
+    assert_ne!(r1, r0);
+    let c0 = Claims::parse_unverified_payload(&decode(&access0).1).unwrap();
+    let c1 = Claims::parse_unverified_payload(&decode(&access1).1).unwrap();
+    assert_eq!(c1.principal(), c0.principal());
+    assert_eq!(c1.scopes(), c0.scopes());
+    assert_ne!(c1.jti(), c0.jti());
+    assert_eq!(
+        c1.issued_at().unwrap().as_micros() - c0.issued_at().unwrap().as_micros(),
+        60_000_000
+    );
+
+    // r1 rotates again; r0 comes back: the family (r2 included) is revoked.
+    let c = use_refresh(&s.server, &r1).await;
+    let (_, r2) = tokens(&c);
+    use_refresh(&s.server, &r0).await.is(400, INVALID_REFRESH);
+    use_refresh(&s.server, &r2).await.is(400, INVALID_REFRESH);
+    // Another login starts a new family that still works.
+    let d = login(&s.server, SONIA, PASSWORD).await;
+    let (_, fresh) = tokens(&d);
+    assert_eq!(use_refresh(&s.server, &fresh).await.status, 200);
+}
+
+#[tokio::test]
+async fn unknown_expired_and_other_client_tokens_are_invalid_grant() {
+    let s = setup_with(|b| {
+        b.refresh_grant(true)
+            .clients(["frontend", "other"])
+            .refresh_token_ttl(Duration::from_secs(3600))
+    });
+    use_refresh(&s.server, "nope")
+        .await
+        .is(400, INVALID_REFRESH);
+    call(s.server.clone(), form("/token", "grant_type=refresh_token"))
+        .await
+        .is(400, INVALID_REQUEST);
+    let (_, r) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+    let body = format!("{}&client_id=other", refresh_body(&r));
+    call(s.server.clone(), form("/token", &body))
+        .await
+        .is(400, INVALID_REFRESH);
+    let body = format!("{}&client_id=unknown", refresh_body(&r));
+    call(s.server.clone(), form("/token", &body))
+        .await
+        .is(400, INVALID_CLIENT);
+    s.clock.advance(Duration::from_secs(3600));
+    use_refresh(&s.server, &r).await.is(400, INVALID_REFRESH);
+}
+
+#[tokio::test]
+async fn warehouse_refresh_tokens_refresh_warehouse_tokens() {
+    let s = setup_with(|b| b.refresh_grant(true));
+    let user = sonia_token(&s.server).await;
+    let a = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+    let r = a.json()[0]["refreshToken"].as_str().unwrap().to_owned();
+    let b = use_refresh(&s.server, &r).await;
+    assert_eq!(b.status, 200);
+    assert_eq!(b.json()["expires_in"], 604800);
+    let c = Claims::parse_unverified_payload(&decode(&tokens(&b).0).1).unwrap();
+    assert!(c.principal().is_warehouse());
+    assert_eq!(c.scopes().iter().collect::<Vec<_>>(), ["warehouse"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_uses_one_winner_family_revoked() {
+    let store = Arc::new(MemoryRefreshTokens::new(1000));
+    let s = setup_with(|b| b.refresh_grant(true).refresh_tokens(Arc::clone(&store)));
+    let (_, r) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+    let barrier = Arc::new(tokio::sync::Barrier::new(32));
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let server = s.server.clone();
+        let r = r.clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            use_refresh(&server, &r).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        if a.status == 200 {
+            winners.push(tokens(&a).1);
+        } else {
+            a.is(400, INVALID_REFRESH);
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    // The losers were replays: the winner's new refresh token is revoked too.
+    use_refresh(&s.server, &winners[0])
+        .await
+        .is(400, INVALID_REFRESH);
+    assert_eq!(store.len(), 2);
+}
