@@ -166,11 +166,21 @@ impl Shared {
         res::unavailable(self.settings.retry_after)
     }
 
-    fn client<'a>(&'a self, requested: Option<&'a str>) -> Option<&'a str> {
-        let clients = &self.settings.clients;
+    /// The first configured client (the build checks there is one).
+    fn default_client(&self) -> &str {
+        self.settings.clients.first().map_or("frontend", |c| c)
+    }
+
+    /// The client a request names, or the default one; `None` when unknown.
+    fn client(&self, requested: Option<&str>) -> Option<&str> {
         match requested {
-            None => clients.first().map(|c| &**c),
-            Some(id) => clients.iter().find(|c| ***c == *id).map(|c| &**c),
+            None => Some(self.default_client()),
+            Some(id) => self
+                .settings
+                .clients
+                .iter()
+                .find(|c| ***c == *id)
+                .map(|c| &**c),
         }
     }
 
@@ -415,9 +425,7 @@ impl Shared {
             }
             Err(e) => return self.failure(Failure::Store(e)),
         };
-        let Some(client) = self.client(None) else {
-            return res::oauth("invalid_client", INVALID_CLIENT);
-        };
+        let client = self.default_client();
         let principal = Principal::Warehouse(WarehousePrincipal::new(id_warehouse));
         let scopes = Scopes::from_iter([Scopes::WAREHOUSE]);
         let minted = match self.mint(

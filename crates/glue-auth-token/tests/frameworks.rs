@@ -167,3 +167,34 @@ async fn hyper_over_loopback_with_peer_address_throttling() {
     assert_eq!(status, 200);
     accept.await.unwrap();
 }
+
+#[tokio::test]
+async fn composes_with_tower_http() {
+    use std::time::Duration;
+    use tower_http::cors::CorsLayer;
+    use tower_http::limit::RequestBodyLimitLayer;
+    use tower_http::timeout::TimeoutLayer;
+    use tower_http::trace::TraceLayer;
+
+    let s = setup();
+    let inner = tower::service_fn(|_req: Request<_>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"inner"))))
+    });
+    let app = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(CorsLayer::permissive())
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(5),
+        ))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(s.server.layer())
+        .service(inner);
+    let a = call(app.clone(), form("/token", &login_body(SONIA, PASSWORD))).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.header("access-control-allow-origin"), Some("*"));
+    let a = call(app.clone(), form("/token", &login_body(SONIA, "nope"))).await;
+    assert_eq!(a.text(), INVALID_GRANT);
+    let a = call(app, Request::get("/other").body(Full::default()).unwrap()).await;
+    assert_eq!(a.text(), "inner");
+}
