@@ -75,13 +75,15 @@ impl SigningKey {
 
     /// Loads a DER-encoded PKCS#8 `PrivateKeyInfo` holding an RSA key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
-        let pair = RsaKeyPair::from_pkcs8(der).map_err(key_rejected)?;
+        let pair = RsaKeyPair::from_pkcs8(der)
+            .map_err(|e| key_rejected(e, der::pkcs8_modulus_bits(der)))?;
         Self::from_pair(pair)
     }
 
     /// Loads a DER-encoded PKCS#1 `RSAPrivateKey`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
-        let pair = RsaKeyPair::from_der(der).map_err(key_rejected)?;
+        let pair =
+            RsaKeyPair::from_der(der).map_err(|e| key_rejected(e, der::pkcs1_modulus_bits(der)))?;
         Self::from_pair(pair)
     }
 
@@ -171,10 +173,53 @@ impl SigningKey {
     }
 }
 
-fn key_rejected(e: aws_lc_rs::error::KeyRejected) -> KeyError {
-    match e.description_() {
-        "TooSmall" => KeyError::TooShort { bits: 0 },
+fn key_rejected(e: aws_lc_rs::error::KeyRejected, bits: Option<usize>) -> KeyError {
+    match (e.description_(), bits) {
+        (_, Some(bits)) if bits < MIN_RSA_BITS => KeyError::TooShort { bits },
+        ("TooSmall", _) => KeyError::TooShort {
+            bits: bits.unwrap_or(0),
+        },
         _ => KeyError::NotRsaPem,
+    }
+}
+
+/// Just enough DER to tell the modulus size of a key aws-lc refused.
+mod der {
+    fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&t, rest) = input.split_first()?;
+        if t != tag {
+            return None;
+        }
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (first as usize, rest)
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+            (len, &rest[n..])
+        };
+        (rest.len() >= len).then(|| rest.split_at(len))
+    }
+
+    /// `RSAPrivateKey ::= SEQUENCE { version INTEGER, modulus INTEGER, … }`
+    pub(super) fn pkcs1_modulus_bits(der: &[u8]) -> Option<usize> {
+        let (seq, _) = tlv(der, 0x30)?;
+        let (_, rest) = tlv(seq, 0x02)?;
+        let (n, _) = tlv(rest, 0x02)?;
+        let n = &n[n.iter().position(|&b| b != 0)?..];
+        Some(n.len() * 8 - n[0].leading_zeros() as usize)
+    }
+
+    /// `PrivateKeyInfo ::= SEQUENCE { version, algorithm SEQUENCE, privateKey OCTET STRING }`
+    pub(super) fn pkcs8_modulus_bits(der: &[u8]) -> Option<usize> {
+        let (seq, _) = tlv(der, 0x30)?;
+        let (_, rest) = tlv(seq, 0x02)?;
+        let (_, rest) = tlv(rest, 0x30)?;
+        let (key, _) = tlv(rest, 0x04)?;
+        pkcs1_modulus_bits(key)
     }
 }
 
