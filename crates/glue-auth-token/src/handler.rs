@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use glue_auth_core::{
-    Claims, GlueRejection, JSON_API, NumericDate, Principal, Reject, Rejection, RequestHead,
+    Claims, Envelope, GlueRejection, NumericDate, Principal, Reject, Rejection, RequestHead,
     Scopes, UserPrincipal, WarehousePrincipal,
 };
 use http::header::CONTENT_LENGTH;
@@ -55,15 +55,10 @@ fn path_is(path: &str, route: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest == "/")
 }
 
-fn first_content_type_is_json_api(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| {
-            let v = v.as_bytes();
-            v.split(|&b| b == b',').next().unwrap_or(v).trim_ascii() == JSON_API.as_bytes()
-        })
-        .unwrap_or(false)
+/// The first `Content-Type` value is exactly `application/vnd.api+json`
+/// (for a POST, that is the whole of Glue's JSON:API rule).
+fn is_json_api(parts: &Parts) -> bool {
+    Envelope::for_request(&Method::POST, &parts.headers) == Envelope::JsonApi
 }
 
 /// Renders an authentication or authorization failure of `/warehouse-tokens`
@@ -124,7 +119,7 @@ impl Shared {
     /// The answers that need neither body nor store: 404 for JSON:API, 405
     /// for other methods, 413 for a declared oversized body.
     fn precheck(&self, parts: &Parts) -> Option<Response<Bytes>> {
-        if first_content_type_is_json_api(parts) {
+        if is_json_api(parts) {
             return Some(res::not_found());
         }
         if parts.method != Method::POST {
@@ -466,12 +461,12 @@ impl Shared {
             Principal::Warehouse(_) => s.warehouse_ttl,
         };
         let claims = Claims::builder(principal.clone(), scopes.clone())
-            .jti(crate::random::jti())
+            .jti(crate::crypto::jti())
             .audience(client)
             .issued_at(now, ttl)
             .build();
         let access = self.key.sign(&claims).map_err(|_| Failure::Sign)?;
-        let refresh = Zeroizing::new(crate::random::refresh_token());
+        let refresh = Zeroizing::new(crate::crypto::refresh_token());
         let record = RefreshTokenRecord {
             hash: RefreshTokenHash::of(&refresh),
             family,

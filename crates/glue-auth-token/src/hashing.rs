@@ -46,7 +46,7 @@ impl HashPool {
         max_queued: usize,
         dummy_cost: u32,
     ) -> Result<Self, bcrypt::BcryptError> {
-        let random = crate::random::hex(&crate::random::bytes::<16>());
+        let random = crate::crypto::hex(&crate::crypto::bytes::<16>());
         let dummy = PasswordHash::new(bcrypt::hash(random, dummy_cost)?);
         Ok(HashPool {
             permits: Arc::new(Semaphore::new(max_concurrent)),

@@ -135,12 +135,12 @@
 #![forbid(unsafe_code)]
 
 mod client_addr;
+mod crypto;
 pub mod future;
 mod handler;
 mod hashing;
 mod layer;
 mod params;
-mod random;
 mod response;
 mod server;
 mod service;

@@ -85,11 +85,7 @@ pub(crate) type UserKey = [u8; 32];
 /// A username as a throttling key: SHA-256 of its lowercase form, so that
 /// case variants share a counter and what users typed is not kept in memory.
 pub(crate) fn user_key(username: &str) -> UserKey {
-    let lower = username.to_lowercase();
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, lower.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
+    crate::crypto::sha256(username.to_lowercase().as_bytes())
 }
 
 #[derive(Debug)]

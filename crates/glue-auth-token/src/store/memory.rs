@@ -538,7 +538,7 @@ mod tests {
 
     fn rec(family: RefreshFamily, exp: i64) -> RefreshTokenRecord {
         RefreshTokenRecord {
-            hash: RefreshTokenHash::of(&crate::random::refresh_token()),
+            hash: RefreshTokenHash::of(&crate::crypto::refresh_token()),
             family,
             principal: Principal::Warehouse(WarehousePrincipal::new(1)),
             scopes: Scopes::from_iter(["warehouse"]),

@@ -171,22 +171,19 @@ pub struct RefreshTokenHash(pub [u8; 32]);
 impl RefreshTokenHash {
     /// Hashes a refresh token as presented by a client.
     pub fn of(token: &str) -> Self {
-        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(d.as_ref());
-        RefreshTokenHash(out)
+        RefreshTokenHash(crate::crypto::sha256(token.as_bytes()))
     }
 
     /// Lowercase hex, for SQL stores.
     pub fn to_hex(&self) -> String {
-        crate::random::hex(&self.0)
+        crate::crypto::hex(&self.0)
     }
 }
 
 /// Prints only a short prefix: enough to correlate logs, useless to an attacker.
 impl fmt::Debug for RefreshTokenHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RefreshTokenHash({}…)", crate::random::hex(&self.0[..4]))
+        write!(f, "RefreshTokenHash({}…)", crate::crypto::hex(&self.0[..4]))
     }
 }
 
@@ -198,12 +195,12 @@ pub struct RefreshFamily(pub [u8; 16]);
 impl RefreshFamily {
     /// A new random family id.
     pub fn random() -> Self {
-        RefreshFamily(crate::random::bytes())
+        RefreshFamily(crate::crypto::bytes())
     }
 
     /// Lowercase hex, for SQL stores.
     pub fn to_hex(&self) -> String {
-        crate::random::hex(&self.0)
+        crate::crypto::hex(&self.0)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Randomness (aws-lc's CSPRNG) and hex.
+//! Randomness (aws-lc's CSPRNG), SHA-256 and hex.
 
 /// `N` bytes from the operating system's CSPRNG (via aws-lc).
 ///
@@ -10,6 +10,14 @@ pub(crate) fn bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     #[allow(clippy::expect_used)]
     aws_lc_rs::rand::fill(&mut out).expect("the system CSPRNG failed");
+    out
+}
+
+/// SHA-256 (aws-lc).
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
     out
 }
 
