@@ -1,1 +1,172 @@
-fn main() {}
+//! `glue-gateway`: a ready Spryker Glue Backend API authentication gateway.
+//!
+//! `POST /token` and `POST /warehouse-tokens`, bearer validation and Spryker's
+//! per-route scopes, in front of a built-in demo picking-lists service or an
+//! upstream Glue backend (`--upstream`). See `docs/operations.md`.
+
+#![forbid(unsafe_code)]
+
+mod app;
+mod body;
+mod config;
+mod demo;
+mod keys;
+mod proxy;
+mod server;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{ConfigError, Settings};
+
+/// Exit code for configuration errors (as for usage errors).
+const EXIT_CONFIG: u8 = 2;
+
+fn init_logging(s: &Settings) {
+    let filter = match &s.log {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(true);
+    if s.log_json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn install_metrics(enabled: bool) -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    if !enabled {
+        return None;
+    }
+    let buckets = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    let builder = metrics_exporter_prometheus::PrometheusBuilder::new();
+    let builder = match builder.set_buckets(&buckets) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics disabled");
+            return None;
+        }
+    };
+    match builder.install_recorder() {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics disabled");
+            None
+        }
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    eprintln!("glue-gateway: configuration error: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+fn main() -> ExitCode {
+    let cli = config::Cli::parse();
+    let settings = match config::load(cli) {
+        Ok(s) => s,
+        Err(e) => return config_error(&e),
+    };
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("glue-gateway: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(start(settings))
+}
+
+async fn start(settings: Settings) -> ExitCode {
+    let material = match keys::load(&settings) {
+        Ok(m) => m,
+        Err(e) => return config_error(&e),
+    };
+    if material.dev {
+        let dir = settings.data_dir.display();
+        if material.generated {
+            tracing::warn!(
+                path = %settings.data_dir.join(keys::DEV_PRIVATE).display(),
+                "generated a DEVELOPMENT RSA key pair"
+            );
+        }
+        tracing::warn!(
+            "!!! USING THE DEVELOPMENT KEY PAIR IN {dir}: tokens are signed with a key that \
+             is not yours to trust. Set PRIVATE_KEY_PATH and PUBLIC_KEY_PATH (or \
+             SPRYKER_OAUTH_KEY_PRIVATE / SPRYKER_OAUTH_KEY_PUBLIC) for anything but a demo. !!!"
+        );
+    }
+    let metrics = install_metrics(settings.metrics);
+    if let Some(handle) = &metrics {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
+    let demo_users = settings.users_file.is_none();
+    let gateway = match app::Gateway::new(settings.clone(), material.clone(), metrics) {
+        Ok(g) => g,
+        Err(e) => return config_error(&e),
+    };
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            return config_error(&ConfigError::new(
+                "listen",
+                format!("cannot listen on {}: {e}", settings.listen),
+            ));
+        }
+    };
+    let local = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("glue-gateway: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        listen = %local,
+        mode = if settings.upstream.is_some() { "upstream" } else { "demo" },
+        upstream = settings.upstream.as_ref().map(ToString::to_string),
+        issues_tokens = gateway.issues_tokens(),
+        keys = material.verify.len(),
+        "glue-gateway ready"
+    );
+    {
+        // A parseable line for scripts and tests, then a hint for humans.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "glue-gateway listening on http://{local}");
+        if demo_users && gateway.issues_tokens() {
+            let _ = writeln!(
+                out,
+                "try: curl -s -X POST http://{local}/token -d 'grant_type=password&username=sonia@spryker.com&password=change123'"
+            );
+        }
+        let _ = out.flush();
+    }
+    match server::run(settings, listener, gateway).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}

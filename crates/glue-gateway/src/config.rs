@@ -1,0 +1,816 @@
+//! Configuration: defaults < TOML file (`--config`) < environment < flags.
+//!
+//! Every setting has one name in three spellings: the TOML key
+//! (`user_token_ttl`), the flag (`--user-token-ttl`) and the environment
+//! variable (`GLUE_GATEWAY_USER_TOKEN_TTL`). Spryker's own names are accepted
+//! where Spryker has one (`PRIVATE_KEY_PATH`, `SPRYKER_OAUTH_KEY_PRIVATE`,
+//! `GLUE_BACKEND_CORS_ALLOW_ORIGIN`, …), as environment variables and as TOML
+//! keys.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser};
+use http::{HeaderName, StatusCode, Uri};
+use serde::Deserialize;
+
+/// A setting that cannot be used, named the way the operator wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigError {
+    pub(crate) setting: &'static str,
+    pub(crate) message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, message: impl Into<String>) -> Self {
+        ConfigError {
+            setting,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting `{}`: {}", self.setting, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "glue-gateway",
+    version,
+    about = "Spryker Glue Backend API authentication gateway: POST /token, /warehouse-tokens, \
+             bearer validation and scopes in front of a demo picking-lists service or an \
+             upstream Glue backend.",
+    after_help = "Every option can also be set in the TOML file (key = option name with \
+                  underscores) and in the environment (the name shown in [env: ...]). \
+                  Precedence: flag > environment > file > default. See docs/operations.md."
+)]
+pub(crate) struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "GLUE_GATEWAY_CONFIG", value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) options: Options,
+}
+
+/// Every setting, all optional: the same struct is read from flags/env and
+/// from the TOML file, then merged.
+#[derive(Debug, Default, Clone, Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Options {
+    // ---- server -------------------------------------------------------
+    /// Address to listen on (port 0: any free port; the bound address is printed).
+    /// Default 127.0.0.1:8080.
+    #[arg(long, env = "GLUE_GATEWAY_LISTEN", value_name = "ADDR")]
+    pub(crate) listen: Option<SocketAddr>,
+
+    /// Data directory (dev keys are generated here). Default ./data.
+    #[arg(long, env = "GLUE_GATEWAY_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+
+    /// Forward authenticated requests to this Glue backend (http://host:port[/prefix])
+    /// instead of serving the built-in demo picking lists.
+    #[arg(long, env = "GLUE_GATEWAY_UPSTREAM", value_name = "URL")]
+    pub(crate) upstream: Option<String>,
+
+    // ---- keys ---------------------------------------------------------
+    /// RSA private key file (PEM, PKCS#1 or PKCS#8; `file://` prefix allowed).
+    #[arg(long, env = "PRIVATE_KEY_PATH", value_name = "PATH")]
+    #[serde(alias = "PRIVATE_KEY_PATH")]
+    pub(crate) private_key_path: Option<String>,
+
+    /// RSA public key file (PEM; `file://` prefix allowed).
+    #[arg(long, env = "PUBLIC_KEY_PATH", value_name = "PATH")]
+    #[serde(alias = "PUBLIC_KEY_PATH")]
+    pub(crate) public_key_path: Option<String>,
+
+    /// RSA private key as PEM text, `__LINE__` standing for newlines (Spryker's
+    /// SPRYKER_OAUTH_KEY_PRIVATE). Prefer the environment over the flag.
+    #[arg(long, env = "SPRYKER_OAUTH_KEY_PRIVATE", value_name = "PEM", hide_env_values = true)]
+    #[serde(alias = "SPRYKER_OAUTH_KEY_PRIVATE")]
+    pub(crate) private_key: Option<String>,
+
+    /// RSA public key as PEM text, `__LINE__` standing for newlines.
+    #[arg(long, env = "SPRYKER_OAUTH_KEY_PUBLIC", value_name = "PEM")]
+    #[serde(alias = "SPRYKER_OAUTH_KEY_PUBLIC")]
+    pub(crate) public_key: Option<String>,
+
+    /// More public key files accepted for validation (key rotation), comma separated.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_EXTRA_PUBLIC_KEY_PATHS",
+        value_name = "PATHS",
+        value_delimiter = ','
+    )]
+    pub(crate) extra_public_key_paths: Option<Vec<String>>,
+
+    /// Put a `kid` (the RFC 7638 thumbprint) into issued token headers. Default:
+    /// only when more than one public key is configured.
+    #[arg(long, env = "GLUE_GATEWAY_JWT_KID", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) jwt_kid: Option<bool>,
+
+    // ---- users --------------------------------------------------------
+    /// Users, warehouses and assignments as JSON (see docs/operations.md).
+    /// Default: the demo user sonia@spryker.com / change123, warehouse 1.
+    #[arg(long, env = "GLUE_GATEWAY_USERS_FILE", value_name = "PATH")]
+    pub(crate) users_file: Option<PathBuf>,
+
+    // ---- wire settings (SPEC) ----------------------------------------
+    /// Status of "Missing access token." and of "Unauthorized request." without
+    /// credentials: 401 (current Spryker) or 403 (older releases). Default 401.
+    #[arg(long, env = "GLUE_GATEWAY_UNAUTHENTICATED_STATUS", value_name = "401|403")]
+    pub(crate) unauthenticated_status: Option<u16>,
+
+    /// Shape of a successful POST /token: `object` (200, default) or `array`
+    /// (201, Spryker's core response).
+    #[arg(long, env = "GLUE_GATEWAY_TOKEN_RESPONSE", value_name = "object|array")]
+    pub(crate) token_response: Option<String>,
+
+    /// Issue user tokens with scopes ["user"] only (before Feb 2024). Default false.
+    #[arg(long, env = "GLUE_GATEWAY_LEGACY_SCOPES", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) legacy_scopes: Option<bool>,
+
+    /// Accept grant_type=refresh_token (rotation, reuse detection). Default false.
+    #[arg(long, env = "GLUE_GATEWAY_REFRESH_GRANT", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) refresh_grant: Option<bool>,
+
+    /// User access token lifetime in seconds. Default 28800.
+    #[arg(long, env = "GLUE_GATEWAY_USER_TOKEN_TTL", value_name = "SECS")]
+    pub(crate) user_token_ttl: Option<u64>,
+
+    /// Warehouse access token lifetime in seconds. Default 604800.
+    #[arg(long, env = "GLUE_GATEWAY_WAREHOUSE_TOKEN_TTL", value_name = "SECS")]
+    pub(crate) warehouse_token_ttl: Option<u64>,
+
+    /// Refresh token lifetime in seconds. Default 2592000.
+    #[arg(long, env = "GLUE_GATEWAY_REFRESH_TOKEN_TTL", value_name = "SECS")]
+    pub(crate) refresh_token_ttl: Option<u64>,
+
+    /// OAuth client ids (spy_oauth_client), comma separated; the first is the
+    /// default and the `aud` of issued tokens. Default frontend.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_CLIENT_IDS",
+        value_name = "IDS",
+        value_delimiter = ','
+    )]
+    pub(crate) client_ids: Option<Vec<String>>,
+
+    /// Accepted `aud` values, comma separated. Default: empty = not checked.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_AUDIENCES",
+        value_name = "AUDS",
+        value_delimiter = ','
+    )]
+    pub(crate) audiences: Option<Vec<String>>,
+
+    /// Clock leeway for exp/nbf/iat in seconds. Default 0.
+    #[arg(long, env = "GLUE_GATEWAY_LEEWAY", value_name = "SECS")]
+    pub(crate) leeway: Option<u64>,
+
+    /// Longest accepted access token in bytes. Default 8192.
+    #[arg(long, env = "GLUE_GATEWAY_MAX_TOKEN_SIZE", value_name = "BYTES")]
+    pub(crate) max_token_size: Option<usize>,
+
+    /// Validated-token cache size (entries; 0 turns the cache off). Default 10000.
+    #[arg(long, env = "GLUE_GATEWAY_TOKEN_CACHE_CAPACITY", value_name = "N")]
+    pub(crate) token_cache_capacity: Option<u64>,
+
+    /// Largest body of POST /token and /warehouse-tokens in bytes (413 above). Default 16384.
+    #[arg(long, env = "GLUE_GATEWAY_TOKEN_BODY_LIMIT", value_name = "BYTES")]
+    pub(crate) token_body_limit: Option<usize>,
+
+    /// Failed logins per username within the window before 429 (0: off). Default 5.
+    #[arg(long, env = "GLUE_GATEWAY_THROTTLE_PER_USERNAME", value_name = "N")]
+    pub(crate) throttle_per_username: Option<u32>,
+
+    /// Failed logins per client address within the window before 429 (0: off). Default 20.
+    #[arg(long, env = "GLUE_GATEWAY_THROTTLE_PER_ADDRESS", value_name = "N")]
+    pub(crate) throttle_per_address: Option<u32>,
+
+    /// Throttling window in seconds (sliding). Default 300.
+    #[arg(long, env = "GLUE_GATEWAY_THROTTLE_WINDOW", value_name = "SECS")]
+    pub(crate) throttle_window: Option<u64>,
+
+    /// Take the client address for throttling from the last entry of this header
+    /// (set it only behind a proxy that writes it, e.g. x-forwarded-for).
+    /// Default: the TCP peer address.
+    #[arg(long, env = "GLUE_GATEWAY_CLIENT_IP_HEADER", value_name = "HEADER")]
+    pub(crate) client_ip_header: Option<String>,
+
+    /// Password verifications running at once. Default: number of CPUs.
+    #[arg(long, env = "GLUE_GATEWAY_MAX_CONCURRENT_HASHES", value_name = "N")]
+    pub(crate) max_concurrent_hashes: Option<usize>,
+
+    /// Password verifications allowed to wait (one more answers 503). Default 64.
+    #[arg(long, env = "GLUE_GATEWAY_MAX_QUEUED_HASHES", value_name = "N")]
+    pub(crate) max_queued_hashes: Option<usize>,
+
+    // ---- browser / headers -------------------------------------------
+    /// CORS allowed origins: empty (no CORS, default), one origin, a comma list, or `*`.
+    #[arg(long, env = "GLUE_BACKEND_CORS_ALLOW_ORIGIN", value_name = "ORIGINS")]
+    #[serde(alias = "GLUE_BACKEND_CORS_ALLOW_ORIGIN")]
+    pub(crate) cors_allow_origin: Option<String>,
+
+    /// Add Glue's security headers (X-Frame-Options, CSP, HSTS, …) to every
+    /// response. Default true.
+    #[arg(long, env = "GLUE_GATEWAY_SECURITY_HEADERS", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) security_headers: Option<bool>,
+
+    // ---- upstream principal headers ----------------------------------
+    /// Header carrying the user's uuid to the upstream. Default x-glue-user-uuid.
+    #[arg(long, env = "GLUE_GATEWAY_HEADER_USER_UUID", value_name = "NAME")]
+    pub(crate) header_user_uuid: Option<String>,
+
+    /// Header carrying the user's id_user to the upstream. Default x-glue-user-id.
+    #[arg(long, env = "GLUE_GATEWAY_HEADER_USER_ID", value_name = "NAME")]
+    pub(crate) header_user_id: Option<String>,
+
+    /// Header carrying the warehouse id to the upstream. Default x-glue-warehouse-id.
+    #[arg(long, env = "GLUE_GATEWAY_HEADER_WAREHOUSE_ID", value_name = "NAME")]
+    pub(crate) header_warehouse_id: Option<String>,
+
+    /// Header carrying the token's scopes (space separated). Default x-glue-scopes.
+    #[arg(long, env = "GLUE_GATEWAY_HEADER_SCOPES", value_name = "NAME")]
+    pub(crate) header_scopes: Option<String>,
+
+    // ---- limits -------------------------------------------------------
+    /// Whole-request timeout in seconds (504 in upstream mode, 503 otherwise). Default 30.
+    #[arg(long, env = "GLUE_GATEWAY_REQUEST_TIMEOUT", value_name = "SECS")]
+    pub(crate) request_timeout: Option<u64>,
+
+    /// Time a client has to send the request head (HTTP/1.1), seconds. Default 10.
+    #[arg(long, env = "GLUE_GATEWAY_HEADER_READ_TIMEOUT", value_name = "SECS")]
+    pub(crate) header_read_timeout: Option<u64>,
+
+    /// Largest request head in bytes (HTTP/1.1 buffer, HTTP/2 header list). At
+    /// least 8192. Default 16384.
+    #[arg(long, env = "GLUE_GATEWAY_MAX_HEADER_SIZE", value_name = "BYTES")]
+    pub(crate) max_header_size: Option<usize>,
+
+    /// Largest request body of other routes in bytes (413 above). Default 1048576.
+    #[arg(long, env = "GLUE_GATEWAY_BODY_LIMIT", value_name = "BYTES")]
+    pub(crate) body_limit: Option<usize>,
+
+    /// Open connections at most; more wait in the kernel backlog. Default 10000.
+    #[arg(long, env = "GLUE_GATEWAY_MAX_CONNECTIONS", value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+
+    /// Concurrent HTTP/2 streams per connection. Default 200.
+    #[arg(long, env = "GLUE_GATEWAY_H2_MAX_CONCURRENT_STREAMS", value_name = "N")]
+    pub(crate) h2_max_concurrent_streams: Option<u32>,
+
+    /// Seconds to let in-flight requests finish after SIGTERM/Ctrl-C. Default 30.
+    #[arg(long, env = "GLUE_GATEWAY_SHUTDOWN_TIMEOUT", value_name = "SECS")]
+    pub(crate) shutdown_timeout: Option<u64>,
+
+    // ---- operations ---------------------------------------------------
+    /// Serve Prometheus metrics at GET /metrics. Default true.
+    #[arg(long, env = "GLUE_GATEWAY_METRICS", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) metrics: Option<bool>,
+
+    /// Log filter (tracing EnvFilter syntax). Default `info`; RUST_LOG is used
+    /// when this is unset.
+    #[arg(long, env = "GLUE_GATEWAY_LOG", value_name = "FILTER")]
+    pub(crate) log: Option<String>,
+
+    /// Log format: `text` (default) or `json`.
+    #[arg(long, env = "GLUE_GATEWAY_LOG_FORMAT", value_name = "text|json")]
+    pub(crate) log_format: Option<String>,
+}
+
+macro_rules! merge_fields {
+    ($hi:ident, $lo:ident; $($f:ident),* $(,)?) => {
+        Options { $($f: $hi.$f.or($lo.$f)),* }
+    };
+}
+
+impl Options {
+    /// `self` wins over `lower`, field by field.
+    fn merge(self, lower: Options) -> Options {
+        let hi = self;
+        let lo = lower;
+        merge_fields!(hi, lo;
+            listen, data_dir, upstream, private_key_path, public_key_path, private_key,
+            public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
+            token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
+            refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
+            token_cache_capacity, token_body_limit, throttle_per_username,
+            throttle_per_address, throttle_window, client_ip_header, max_concurrent_hashes,
+            max_queued_hashes, cors_allow_origin, security_headers, header_user_uuid,
+            header_user_id, header_warehouse_id, header_scopes, request_timeout,
+            header_read_timeout, max_header_size, body_limit, max_connections,
+            h2_max_concurrent_streams, shutdown_timeout, metrics, log, log_format,
+        )
+    }
+}
+
+/// Where a key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeySource {
+    /// A file (reloaded on SIGHUP).
+    File(PathBuf),
+    /// PEM text from the environment or the config file (not reloadable).
+    Inline(String),
+}
+
+/// CORS origins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cors {
+    Off,
+    Any,
+    List(Vec<http::HeaderValue>),
+}
+
+/// Checked settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) upstream: Option<Uri>,
+    pub(crate) private_key: Option<KeySource>,
+    pub(crate) public_key: Option<KeySource>,
+    pub(crate) extra_public_keys: Vec<PathBuf>,
+    pub(crate) jwt_kid: bool,
+    pub(crate) users_file: Option<PathBuf>,
+    pub(crate) unauthenticated_status: StatusCode,
+    pub(crate) token_response_array: bool,
+    pub(crate) legacy_scopes: bool,
+    pub(crate) refresh_grant: bool,
+    pub(crate) user_token_ttl: Duration,
+    pub(crate) warehouse_token_ttl: Duration,
+    pub(crate) refresh_token_ttl: Duration,
+    pub(crate) client_ids: Vec<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) max_token_size: usize,
+    pub(crate) token_cache_capacity: u64,
+    pub(crate) token_body_limit: usize,
+    pub(crate) throttle_per_username: u32,
+    pub(crate) throttle_per_address: u32,
+    pub(crate) throttle_window: Duration,
+    pub(crate) client_ip_header: Option<HeaderName>,
+    pub(crate) max_concurrent_hashes: Option<usize>,
+    pub(crate) max_queued_hashes: usize,
+    pub(crate) cors: Cors,
+    pub(crate) security_headers: bool,
+    pub(crate) principal_headers: PrincipalHeaders,
+    pub(crate) request_timeout: Duration,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) max_header_size: usize,
+    pub(crate) body_limit: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) h2_max_concurrent_streams: u32,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) metrics: bool,
+    pub(crate) log: Option<String>,
+    pub(crate) log_json: bool,
+}
+
+/// Names of the headers that carry the principal to the upstream.
+#[derive(Debug, Clone)]
+pub(crate) struct PrincipalHeaders {
+    pub(crate) user_uuid: HeaderName,
+    pub(crate) user_id: HeaderName,
+    pub(crate) warehouse_id: HeaderName,
+    pub(crate) scopes: HeaderName,
+}
+
+impl PrincipalHeaders {
+    pub(crate) fn all(&self) -> [&HeaderName; 4] {
+        [
+            &self.user_uuid,
+            &self.user_id,
+            &self.warehouse_id,
+            &self.scopes,
+        ]
+    }
+}
+
+/// Reads the command line, the environment and the config file.
+pub(crate) fn load(cli: Cli) -> Result<Settings, ConfigError> {
+    let file = match &cli.config {
+        Some(path) => read_file(path)?,
+        None => Options::default(),
+    };
+    check(cli.options.merge(file))
+}
+
+fn read_file(path: &Path) -> Result<Options, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::new("config", format!("{}: {e}", path.display())))
+}
+
+fn key_path(raw: &str) -> PathBuf {
+    PathBuf::from(raw.strip_prefix("file://").unwrap_or(raw))
+}
+
+fn inline_pem(raw: &str) -> String {
+    raw.replace("__LINE__", "\n").replace("\\n", "\n")
+}
+
+fn key_source(
+    path: Option<String>,
+    inline: Option<String>,
+    path_name: &'static str,
+    inline_name: &'static str,
+) -> Result<Option<KeySource>, ConfigError> {
+    let path = path.filter(|p| !p.trim().is_empty());
+    let inline = inline.filter(|p| !p.trim().is_empty());
+    match (path, inline) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            path_name,
+            format!("set either {path_name} or {inline_name}, not both"),
+        )),
+        (Some(p), None) => Ok(Some(KeySource::File(key_path(p.trim())))),
+        (None, Some(pem)) => Ok(Some(KeySource::Inline(inline_pem(&pem)))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn secs(
+    v: Option<u64>,
+    default: u64,
+    name: &'static str,
+    min: u64,
+) -> Result<Duration, ConfigError> {
+    let v = v.unwrap_or(default);
+    if v < min {
+        return Err(ConfigError::new(
+            name,
+            format!("{v} is too small (at least {min} seconds)"),
+        ));
+    }
+    Ok(Duration::from_secs(v))
+}
+
+fn positive<T: Copy + PartialOrd + Default + fmt::Display>(
+    v: Option<T>,
+    default: T,
+    name: &'static str,
+) -> Result<T, ConfigError> {
+    let v = v.unwrap_or(default);
+    if v <= T::default() {
+        return Err(ConfigError::new(name, "must be greater than 0"));
+    }
+    Ok(v)
+}
+
+fn header_name(
+    v: Option<String>,
+    default: &'static str,
+    name: &'static str,
+) -> Result<HeaderName, ConfigError> {
+    match v {
+        None => Ok(HeaderName::from_static(default)),
+        Some(s) => HeaderName::from_bytes(s.trim().to_ascii_lowercase().as_bytes())
+            .map_err(|_| ConfigError::new(name, format!("{s:?} is not a valid header name"))),
+    }
+}
+
+fn check(o: Options) -> Result<Settings, ConfigError> {
+    let listen = o
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let upstream = match o.upstream.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => {
+            let uri: Uri = raw
+                .parse()
+                .map_err(|e| ConfigError::new("upstream", format!("{raw:?}: {e}")))?;
+            match uri.scheme_str() {
+                Some("http") => {}
+                Some("https") => {
+                    return Err(ConfigError::new(
+                        "upstream",
+                        "https upstreams are not supported: use http:// (terminate TLS elsewhere)",
+                    ));
+                }
+                _ => {
+                    return Err(ConfigError::new(
+                        "upstream",
+                        format!("{raw:?} must be an absolute http:// URL"),
+                    ));
+                }
+            }
+            if uri.authority().is_none() {
+                return Err(ConfigError::new(
+                    "upstream",
+                    format!("{raw:?} has no host"),
+                ));
+            }
+            if uri.query().is_some() {
+                return Err(ConfigError::new(
+                    "upstream",
+                    format!("{raw:?} must not have a query"),
+                ));
+            }
+            Some(uri)
+        }
+    };
+    let private_key = key_source(
+        o.private_key_path,
+        o.private_key,
+        "private_key_path",
+        "SPRYKER_OAUTH_KEY_PRIVATE",
+    )?;
+    let public_key = key_source(
+        o.public_key_path,
+        o.public_key,
+        "public_key_path",
+        "SPRYKER_OAUTH_KEY_PUBLIC",
+    )?;
+    let extra_public_keys = o
+        .extra_public_key_paths
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(key_path)
+        .collect();
+    let unauthenticated_status = match o.unauthenticated_status.unwrap_or(401) {
+        401 => StatusCode::UNAUTHORIZED,
+        403 => StatusCode::FORBIDDEN,
+        other => {
+            return Err(ConfigError::new(
+                "unauthenticated_status",
+                format!("{other} is neither 401 nor 403"),
+            ));
+        }
+    };
+    let token_response_array = match o
+        .token_response
+        .as_deref()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("object") | Some("200") => false,
+        Some("array") | Some("201") => true,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "token_response",
+                format!("{other:?} is neither `object` (200) nor `array` (201)"),
+            ));
+        }
+    };
+    let client_ids: Vec<String> = o
+        .client_ids
+        .unwrap_or_else(|| vec!["frontend".into()])
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .collect();
+    if client_ids.is_empty() || client_ids.iter().any(String::is_empty) {
+        return Err(ConfigError::new(
+            "client_ids",
+            "needs at least one non-empty client id",
+        ));
+    }
+    let audiences = o
+        .audiences
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let max_token_size = positive(o.max_token_size, 8192, "max_token_size")?;
+    let client_ip_header = match o.client_ip_header.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(h) => Some(header_name(Some(h.into()), "x", "client_ip_header")?),
+    };
+    let max_concurrent_hashes = match o.max_concurrent_hashes {
+        None => None,
+        Some(0) => {
+            return Err(ConfigError::new(
+                "max_concurrent_hashes",
+                "must be greater than 0",
+            ));
+        }
+        Some(n) => Some(n),
+    };
+    let cors = match o.cors_allow_origin.as_deref().map(str::trim) {
+        None | Some("") => Cors::Off,
+        Some("*") => Cors::Any,
+        Some(list) => {
+            let mut origins = Vec::new();
+            for origin in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if origin == "*" {
+                    return Err(ConfigError::new(
+                        "cors_allow_origin",
+                        "`*` cannot be combined with other origins",
+                    ));
+                }
+                let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/');
+                let value = http::HeaderValue::from_str(origin).ok().filter(|_| ok);
+                match value {
+                    Some(v) => origins.push(v),
+                    None => {
+                        return Err(ConfigError::new(
+                            "cors_allow_origin",
+                            format!(
+                                "{origin:?} is not an origin (scheme://host[:port], no path)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Cors::List(origins)
+        }
+    };
+    let principal_headers = PrincipalHeaders {
+        user_uuid: header_name(o.header_user_uuid, "x-glue-user-uuid", "header_user_uuid")?,
+        user_id: header_name(o.header_user_id, "x-glue-user-id", "header_user_id")?,
+        warehouse_id: header_name(
+            o.header_warehouse_id,
+            "x-glue-warehouse-id",
+            "header_warehouse_id",
+        )?,
+        scopes: header_name(o.header_scopes, "x-glue-scopes", "header_scopes")?,
+    };
+    {
+        let all = principal_headers.all();
+        for (i, a) in all.iter().enumerate() {
+            if all[i + 1..].contains(a) {
+                return Err(ConfigError::new(
+                    "header_user_uuid",
+                    format!("the principal header {a} is configured twice"),
+                ));
+            }
+            if *a == http::header::AUTHORIZATION || *a == http::header::HOST {
+                return Err(ConfigError::new(
+                    "header_user_uuid",
+                    format!("{a} cannot carry the principal"),
+                ));
+            }
+        }
+    }
+    let max_header_size = o.max_header_size.unwrap_or(16 * 1024);
+    if max_header_size < 8192 {
+        return Err(ConfigError::new(
+            "max_header_size",
+            format!("{max_header_size} is below the minimum of 8192 bytes"),
+        ));
+    }
+    let log_json = match o
+        .log_format
+        .as_deref()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "log_format",
+                format!("{other:?} is neither `text` nor `json`"),
+            ));
+        }
+    };
+    if let Some(filter) = &o.log {
+        if tracing_subscriber::EnvFilter::try_new(filter).is_err() {
+            return Err(ConfigError::new(
+                "log",
+                format!("{filter:?} is not a valid log filter"),
+            ));
+        }
+    }
+    Ok(Settings {
+        listen,
+        data_dir: o.data_dir.unwrap_or_else(|| PathBuf::from("data")),
+        upstream,
+        private_key,
+        public_key,
+        extra_public_keys,
+        jwt_kid: o.jwt_kid.unwrap_or(false),
+        users_file: o.users_file,
+        unauthenticated_status,
+        token_response_array,
+        legacy_scopes: o.legacy_scopes.unwrap_or(false),
+        refresh_grant: o.refresh_grant.unwrap_or(false),
+        user_token_ttl: secs(o.user_token_ttl, 28_800, "user_token_ttl", 1)?,
+        warehouse_token_ttl: secs(o.warehouse_token_ttl, 604_800, "warehouse_token_ttl", 1)?,
+        refresh_token_ttl: secs(o.refresh_token_ttl, 2_592_000, "refresh_token_ttl", 1)?,
+        client_ids,
+        audiences,
+        leeway: secs(o.leeway, 0, "leeway", 0)?,
+        max_token_size,
+        token_cache_capacity: o.token_cache_capacity.unwrap_or(10_000),
+        token_body_limit: positive(o.token_body_limit, 16 * 1024, "token_body_limit")?,
+        throttle_per_username: o.throttle_per_username.unwrap_or(5),
+        throttle_per_address: o.throttle_per_address.unwrap_or(20),
+        throttle_window: secs(o.throttle_window, 300, "throttle_window", 1)?,
+        client_ip_header,
+        max_concurrent_hashes,
+        max_queued_hashes: o.max_queued_hashes.unwrap_or(64),
+        cors,
+        security_headers: o.security_headers.unwrap_or(true),
+        principal_headers,
+        request_timeout: secs(o.request_timeout, 30, "request_timeout", 1)?,
+        header_read_timeout: secs(o.header_read_timeout, 10, "header_read_timeout", 1)?,
+        max_header_size,
+        body_limit: positive(o.body_limit, 1024 * 1024, "body_limit")?,
+        max_connections: positive(o.max_connections, 10_000, "max_connections")?,
+        h2_max_concurrent_streams: positive(
+            o.h2_max_concurrent_streams,
+            200,
+            "h2_max_concurrent_streams",
+        )?,
+        shutdown_timeout: secs(o.shutdown_timeout, 30, "shutdown_timeout", 0)?,
+        metrics: o.metrics.unwrap_or(true),
+        log: o.log,
+        log_json,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
+        let mut v = vec!["glue-gateway"];
+        v.extend_from_slice(args);
+        let cli = Cli::try_parse_from(v).unwrap();
+        check(cli.options)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = check(Options::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.unauthenticated_status, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.user_token_ttl, Duration::from_secs(28_800));
+        assert_eq!(s.client_ids, ["frontend"]);
+        assert_eq!(s.cors, Cors::Off);
+        assert!(s.upstream.is_none());
+        assert!(s.private_key.is_none());
+        assert_eq!(s.principal_headers.user_uuid, "x-glue-user-uuid");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let e = parse(&["--unauthenticated-status", "402"]).unwrap_err();
+        assert_eq!(e.setting, "unauthenticated_status");
+        let e = parse(&["--upstream", "https://x"]).unwrap_err();
+        assert_eq!(e.setting, "upstream");
+        let e = parse(&["--cors-allow-origin", "example.com"]).unwrap_err();
+        assert_eq!(e.setting, "cors_allow_origin");
+        let e = parse(&["--max-header-size", "100"]).unwrap_err();
+        assert_eq!(e.setting, "max_header_size");
+        let e = parse(&["--token-response", "list"]).unwrap_err();
+        assert_eq!(e.setting, "token_response");
+        let e = parse(&["--user-token-ttl", "0"]).unwrap_err();
+        assert_eq!(e.setting, "user_token_ttl");
+    }
+
+    #[test]
+    fn file_merges_under_flags_and_accepts_spryker_names() {
+        let file: Options = toml::from_str(
+            r#"
+            PRIVATE_KEY_PATH = "file:///keys/private.pem"
+            SPRYKER_OAUTH_KEY_PUBLIC = "-----BEGIN PUBLIC KEY-----__LINE__abc__LINE__-----END PUBLIC KEY-----"
+            GLUE_BACKEND_CORS_ALLOW_ORIGIN = "https://app.example, http://localhost:3000"
+            user_token_ttl = 60
+            legacy_scopes = true
+            "#,
+        )
+        .unwrap();
+        let cli = Cli::try_parse_from(["glue-gateway", "--user-token-ttl", "120"]).unwrap();
+        let s = check(cli.options.merge(file)).unwrap();
+        assert_eq!(
+            s.private_key,
+            Some(KeySource::File(PathBuf::from("/keys/private.pem")))
+        );
+        assert_eq!(
+            s.public_key,
+            Some(KeySource::Inline(
+                "-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----".into()
+            ))
+        );
+        assert!(matches!(s.cors, Cors::List(ref v) if v.len() == 2));
+        assert_eq!(s.user_token_ttl, Duration::from_secs(120));
+        assert!(s.legacy_scopes);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<Options>("user_token_tll = 5").is_err());
+    }
+}

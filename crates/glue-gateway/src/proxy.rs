@@ -1,0 +1,231 @@
+//! Upstream mode: a streaming reverse proxy to a Glue backend (http only).
+//!
+//! The validated principal travels as headers (names configurable); any such
+//! header a client sent is removed first, so an upstream can trust them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use glue_auth_core::{Claims, Envelope, GlueError, Principal};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName};
+use http::uri::{PathAndQuery, Scheme};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http_body::Body as HttpBody;
+use http_body_util::{BodyExt, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::body::{Body, BoxError, boxed, full};
+use crate::config::PrincipalHeaders;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded either way.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The reverse proxy. Cheap to clone (the client pools connections).
+#[derive(Clone, Debug)]
+pub(crate) struct Proxy {
+    client: Client<HttpConnector, Body>,
+    authority: http::uri::Authority,
+    prefix: String,
+    headers: PrincipalHeaders,
+    body_limit: usize,
+}
+
+/// The upstream is unreachable or broke the exchange: 502, plain envelope.
+pub(crate) fn bad_gateway() -> Response<Body> {
+    GlueError::new_static(StatusCode::BAD_GATEWAY, None, "Bad gateway.")
+        .to_response(Envelope::Plain)
+        .map(full)
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+impl Proxy {
+    pub(crate) fn new(upstream: &Uri, headers: PrincipalHeaders, body_limit: usize) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.enforce_http(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        let prefix = upstream.path().trim_end_matches('/').to_owned();
+        Proxy {
+            client,
+            // Checked by the configuration.
+            authority: upstream
+                .authority()
+                .cloned()
+                .unwrap_or_else(|| http::uri::Authority::from_static("localhost")),
+            prefix,
+            headers,
+            body_limit,
+        }
+    }
+
+    fn target(&self, original: &Uri) -> Option<Uri> {
+        let pq = original
+            .path_and_query()
+            .map_or("/", PathAndQuery::as_str);
+        let pq: PathAndQuery = format!("{}{}", self.prefix, pq).parse().ok()?;
+        Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(self.authority.clone())
+            .path_and_query(pq)
+            .build()
+            .ok()
+    }
+
+    /// Forwards one request.
+    pub(crate) async fn call<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.body_limit as u64) {
+            let envelope = Envelope::for_request(req.method(), req.headers());
+            return GlueError::new_static(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                "Request body is too large.",
+            )
+            .to_response(envelope)
+            .map(full);
+        }
+        let (mut parts, body) = req.into_parts();
+        let Some(uri) = self.target(&parts.uri) else {
+            return bad_gateway();
+        };
+        let original_host = parts.headers.get(HOST).cloned().or_else(|| {
+            parts
+                .uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        });
+        let headers = &mut parts.headers;
+        strip_hop_by_hop(headers);
+        headers.remove(HOST);
+        for name in self.headers.all() {
+            headers.remove(name);
+        }
+        if let Some(host) = original_host {
+            headers.insert("x-forwarded-host", host);
+        }
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        if let Some(peer) = parts.extensions.get::<SocketAddr>() {
+            let ip = peer.ip().to_string();
+            let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+                Some(prior) => format!("{prior}, {ip}"),
+                None => ip,
+            };
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert("x-forwarded-for", v);
+            }
+        }
+        match parts.extensions.get::<Principal>() {
+            Some(Principal::User(u)) => {
+                if let Ok(v) = HeaderValue::from_str(u.uuid()) {
+                    headers.insert(self.headers.user_uuid.clone(), v);
+                }
+                headers.insert(self.headers.user_id.clone(), HeaderValue::from(u.id_user()));
+            }
+            Some(Principal::Warehouse(w)) => {
+                headers.insert(
+                    self.headers.warehouse_id.clone(),
+                    HeaderValue::from(w.id_warehouse()),
+                );
+            }
+            None => {}
+        }
+        if let Some(claims) = parts.extensions.get::<Claims>() {
+            let scopes = claims.scopes().iter().collect::<Vec<_>>().join(" ");
+            if let Ok(v) = HeaderValue::from_str(&scopes) {
+                headers.insert(self.headers.scopes.clone(), v);
+            }
+        }
+        parts.uri = uri;
+        parts.version = Version::HTTP_11;
+        let body = boxed(Limited::new(body, self.body_limit));
+        let upstream_req = Request::from_parts(parts, body);
+        match self.client.request(upstream_req).await {
+            Ok(res) => {
+                let (mut parts, body) = res.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                parts.version = Version::default();
+                Response::from_parts(parts, boxed(body.map_err(BoxError::from)))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, upstream = %self.authority, "upstream request failed");
+                metrics::counter!("glue_gateway_upstream_errors_total").increment(1);
+                bad_gateway()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_keeps_prefix_and_query() {
+        let p = Proxy::new(
+            &"http://127.0.0.1:9000/backend/".parse().unwrap(),
+            crate::config::PrincipalHeaders {
+                user_uuid: HeaderName::from_static("a"),
+                user_id: HeaderName::from_static("b"),
+                warehouse_id: HeaderName::from_static("c"),
+                scopes: HeaderName::from_static("d"),
+            },
+            10,
+        );
+        let t = p
+            .target(&"/picking-lists?include=x".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            t.to_string(),
+            "http://127.0.0.1:9000/backend/picking-lists?include=x"
+        );
+    }
+
+    #[test]
+    fn hop_by_hop_and_connection_listed_headers_go() {
+        let mut h = HeaderMap::new();
+        h.insert(CONNECTION, HeaderValue::from_static("close, x-secret"));
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("te", HeaderValue::from_static("trailers"));
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+    }
+}

@@ -1,0 +1,150 @@
+//! Accept loop: HTTP/1.1 and h2c (hyper-util auto), connection and header
+//! limits, SIGHUP key reload, graceful shutdown on SIGTERM / Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::app::Gateway;
+use crate::config::Settings;
+
+/// Resolves when the process is asked to stop.
+async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                }
+            }
+            Err(_) => {
+                ctrl_c.await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        ctrl_c.await;
+        "Ctrl-C"
+    }
+}
+
+#[cfg(unix)]
+fn spawn_reload_on_sighup(gateway: Gateway<Incoming>, files: Vec<std::path::PathBuf>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: key reload disabled");
+        return;
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match gateway.reload_keys() {
+                Ok(n) => {
+                    metrics::counter!("glue_gateway_key_reloads_total", "result" => "ok")
+                        .increment(1);
+                    tracing::info!(keys = n, files = ?files, "keys reloaded");
+                }
+                Err(e) => {
+                    metrics::counter!("glue_gateway_key_reloads_total", "result" => "error")
+                        .increment(1);
+                    tracing::error!(error = %e, "key reload failed; the previous keys stay in use");
+                }
+            }
+        }
+    });
+}
+
+/// Serves until a shutdown signal, then lets in-flight requests finish.
+pub(crate) async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    gateway: Gateway<Incoming>,
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    spawn_reload_on_sighup(gateway.clone(), crate::keys::reloadable_files(&settings));
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .max_buf_size(settings.max_header_size)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(settings.h2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(settings.max_header_size).unwrap_or(u32::MAX));
+    let builder = Arc::new(builder);
+    let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(settings.max_connections));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+
+    let signal = loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&permits).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break "closed",
+            },
+            s = &mut shutdown => break s,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            s = &mut shutdown => break s,
+        };
+        let _ = stream.set_nodelay(true);
+        let gw = gateway.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert::<SocketAddr>(peer);
+            let gw = gw.clone();
+            async move { Ok::<_, std::convert::Infallible>(gw.serve(req).await) }
+        });
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        metrics::gauge!("glue_gateway_open_connections").increment(1.0);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            metrics::gauge!("glue_gateway_open_connections").decrement(1.0);
+            drop(permit);
+        });
+    };
+    drop(listener);
+    tracing::info!(
+        signal,
+        timeout_s = settings.shutdown_timeout.as_secs(),
+        "shutting down: no new connections, finishing in-flight requests"
+    );
+    match tokio::time::timeout(settings.shutdown_timeout, graceful.shutdown()).await {
+        Ok(()) => tracing::info!("all connections closed"),
+        Err(_) => tracing::warn!("shutdown timeout reached; closing remaining connections"),
+    }
+    Ok(())
+}
