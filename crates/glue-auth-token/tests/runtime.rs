@@ -36,16 +36,17 @@ fn runtime_keeps_serving_while_50_logins_hash() {
             let ticks = Arc::clone(&ticks);
             let done = Arc::clone(&done);
             tokio::spawn(async move {
-                let mut max_gap = Duration::ZERO;
+                let mut gaps = Vec::new();
                 let mut last = Instant::now();
                 while !done.load(Ordering::SeqCst) {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                     let now = Instant::now();
-                    max_gap = max_gap.max(now - last);
+                    gaps.push(now - last);
                     last = now;
                     ticks.fetch_add(1, Ordering::SeqCst);
                 }
-                max_gap
+                gaps.sort();
+                gaps
             })
         };
 
@@ -71,24 +72,28 @@ fn runtime_keeps_serving_while_50_logins_hash() {
         }
         let elapsed = started.elapsed();
         done.store(true, Ordering::SeqCst);
-        let max_gap = ticker.await.unwrap();
+        let gaps = ticker.await.unwrap();
+        let median_gap = gaps[gaps.len() / 2];
+        let max_gap = gaps[gaps.len() - 1];
         let ticks = ticks.load(Ordering::SeqCst);
 
         assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 25);
         assert_eq!(statuses.iter().filter(|&&s| s == 400).count(), 25);
         eprintln!(
             "50 logins in {elapsed:?}; one verification {one_verification:?}; \
-             ticker ran {ticks} times, longest gap {max_gap:?}"
+             ticker ran {ticks} times, median gap {median_gap:?}, longest {max_gap:?}"
         );
         // The logins took a while (50 cost-10 verifications on a bounded pool)…
         assert!(elapsed > Duration::from_millis(100), "{elapsed:?}");
-        // …and the only runtime thread kept ticking all along: no tick was
-        // held up by a verification (one takes ~50 ms or more).
-        let expected = elapsed.as_millis() as u64 / 4;
-        assert!(ticks >= expected, "{ticks} ticks in {elapsed:?}");
+        // …and the only runtime thread kept ticking all along. Had bcrypt run
+        // on it, the ticker would get at most about one tick per verification
+        // (≤ ~50 ticks), each after a gap of a whole verification. Both bounds
+        // below leave wide room for a loaded machine (the longest gap is only
+        // printed: one scheduler hiccup on a busy CI host says nothing).
+        assert!(ticks > 150, "{ticks} ticks in {elapsed:?}");
         assert!(
-            max_gap < Duration::from_millis(40),
-            "longest gap {max_gap:?}"
+            median_gap < one_verification / 2,
+            "median gap {median_gap:?}, one verification {one_verification:?}"
         );
     });
 }
