@@ -261,7 +261,9 @@ pub trait RefreshTokens: Send + Sync + fmt::Debug {
 
 /// One issued access token (`spy_oauth_access_token`). Spryker writes a row per
 /// token and never reads it while validating.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` omits the `jti`, as [`Claims`](glue_auth_core::Claims) does.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccessTokenRecord {
     /// `identifier` (= `jti`). Not a secret by itself: the token is the secret.
     pub jti: String,
@@ -273,6 +275,17 @@ pub struct AccessTokenRecord {
     pub client_id: String,
     /// `expirity_date` (sic).
     pub expires_at: NumericDate,
+}
+
+impl fmt::Debug for AccessTokenRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenRecord")
+            .field("principal", &self.principal)
+            .field("scopes", &self.scopes)
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Optional log of issued access tokens (`spy_oauth_access_token`).
