@@ -32,8 +32,8 @@ pub fn fixtures() -> PathBuf {
 
 /// The test public key set.
 pub fn test_keys() -> KeySet {
-    let pem = std::fs::read(fixtures().join("foreign-signer/test-public.pem"))
-        .expect("test public key");
+    let pem =
+        std::fs::read(fixtures().join("foreign-signer/test-public.pem")).expect("test public key");
     KeySet::from_pem(&pem).expect("valid test public key")
 }
 
@@ -74,7 +74,8 @@ impl Caller {
     /// The `Authorization` header value, if any. Tokens are valid from now on
     /// for 8 hours (user) or 7 days (warehouse).
     pub fn authorization(self) -> Option<String> {
-        let user = r#"{"user_reference":null,"id_user":4,"uuid":"0d743cc3-a772-5145-971e-d4018ee7a489"}"#;
+        let user =
+            r#"{"user_reference":null,"id_user":4,"uuid":"0d743cc3-a772-5145-971e-d4018ee7a489"}"#;
         let token = match self {
             Caller::BackOffice => sign(user, r#"["user","back-office-user"]"#, 28_800),
             Caller::WarehouseUser => sign(user, r#"["user","warehouse-user"]"#, 28_800),
@@ -111,7 +112,11 @@ pub fn sign(sub: &str, scopes: &str, ttl_secs: i64) -> String {
         sub = serde_json::to_string(sub).expect("string"),
     );
     let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
-    let msg = format!("{}.{}", b64(r#"{"typ":"JWT","alg":"RS256"}"#), b64(&payload));
+    let msg = format!(
+        "{}.{}",
+        b64(r#"{"typ":"JWT","alg":"RS256"}"#),
+        b64(&payload)
+    );
     let sig = jsonwebtoken::crypto::sign(msg.as_bytes(), &signing_key(), Algorithm::RS256)
         .expect("RS256 signature");
     format!("{msg}.{sig}")
@@ -147,9 +152,15 @@ impl Expect {
         Some(match self {
             Expect::Handler(_) => return None,
             Expect::Fallback404 => GlueError::NOT_FOUND,
-            Expect::Unauthorized401 => GlueError::new_static(StatusCode::UNAUTHORIZED, None, "Unauthorized request."),
-            Expect::Unauthorized403 => GlueError::new_static(StatusCode::FORBIDDEN, None, "Unauthorized request."),
-            Expect::AuthFailed403 => GlueError::new_static(StatusCode::FORBIDDEN, None, "Authorization failed."),
+            Expect::Unauthorized401 => {
+                GlueError::new_static(StatusCode::UNAUTHORIZED, None, "Unauthorized request.")
+            }
+            Expect::Unauthorized403 => {
+                GlueError::new_static(StatusCode::FORBIDDEN, None, "Unauthorized request.")
+            }
+            Expect::AuthFailed403 => {
+                GlueError::new_static(StatusCode::FORBIDDEN, None, "Authorization failed.")
+            }
             Expect::InvalidToken401 => GlueError::INVALID_ACCESS_TOKEN,
         })
     }

@@ -155,8 +155,13 @@ async fn get_picking_list(
 ) -> Response {
     let store = store.lock();
     match store.find(&who, &id) {
-        Some((id, list)) => JsonApi(StatusCode::OK, Document { data: Resource::new(id, list) })
-            .into_response(),
+        Some((id, list)) => JsonApi(
+            StatusCode::OK,
+            Document {
+                data: Resource::new(id, list),
+            },
+        )
+        .into_response(),
         None => GlueAnswer(GlueError::NOT_FOUND).into_response(),
     }
 }
@@ -180,7 +185,13 @@ async fn start_picking(
     }
     list.status = "picking-started";
     let (id, list) = store.find(&who, &id).expect("found above");
-    JsonApi(StatusCode::OK, Document { data: Resource::new(id, list) }).into_response()
+    JsonApi(
+        StatusCode::OK,
+        Document {
+            data: Resource::new(id, list),
+        },
+    )
+    .into_response()
 }
 
 /// `{"data":[{"type":"picking-list-items","id":"…","attributes":{"picked":2}}]}`
@@ -245,7 +256,13 @@ async fn update_picking_list_items(
         list.status = "picking-finished";
     }
     let (id, list) = store.find(who, &id).expect("found above");
-    JsonApi(StatusCode::OK, Document { data: Resource::new(id, list) }).into_response()
+    JsonApi(
+        StatusCode::OK,
+        Document {
+            data: Resource::new(id, list),
+        },
+    )
+    .into_response()
 }
 
 /// Unknown routes: 404 `007` "Not found", in the request's envelope (SPEC §1).
@@ -405,11 +422,17 @@ impl Store {
             ),
             (
                 "8e3b1d2f-4c5e-6f70-9bac-1d2e3f4a5b6c".to_owned(),
-                list(1, &[("a1b2c3d4-0003-4000-8000-000000000003", "020_21081478", 5)]),
+                list(
+                    1,
+                    &[("a1b2c3d4-0003-4000-8000-000000000003", "020_21081478", 5)],
+                ),
             ),
             (
                 "9f4c2e30-5d6f-7081-acbd-2e3f4a5b6c7d".to_owned(),
-                list(2, &[("a1b2c3d4-0004-4000-8000-000000000004", "193_32124735", 3)]),
+                list(
+                    2,
+                    &[("a1b2c3d4-0004-4000-8000-000000000004", "193_32124735", 3)],
+                ),
             ),
         ]);
         Store(Arc::new(Mutex::new(Data {

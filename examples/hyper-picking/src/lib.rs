@@ -198,14 +198,22 @@ impl PickingLists {
                 "8e3b1d2f-4c5e-6f70-9bac-1d2e3f4a5b6c",
                 list(
                     1,
-                    vec![item("a1b2c3d4-0003-4000-8000-000000000003", "020_21081478", 5)],
+                    vec![item(
+                        "a1b2c3d4-0003-4000-8000-000000000003",
+                        "020_21081478",
+                        5,
+                    )],
                 ),
             ),
             (
                 "9f4c2e30-5d6f-7081-acbd-2e3f4a5b6c7d",
                 list(
                     2,
-                    vec![item("a1b2c3d4-0004-4000-8000-000000000004", "193_32124735", 3)],
+                    vec![item(
+                        "a1b2c3d4-0004-4000-8000-000000000004",
+                        "193_32124735",
+                        3,
+                    )],
                 ),
             ),
         ]);
@@ -248,7 +256,12 @@ where
     let principal = parts.extensions.get::<Principal>();
     // Empty segments are skipped, as the scope layer does: `/picking-lists/`
     // is `/picking-lists`.
-    let path: Vec<&str> = parts.uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let path: Vec<&str> = parts
+        .uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let lock = || store.lock().unwrap_or_else(PoisonError::into_inner);
     match (&parts.method, path.as_slice()) {
         (&Method::GET, ["picking-lists"]) => {
@@ -266,11 +279,13 @@ where
         (&Method::POST, ["picking-lists", id, "start-picking"]) => {
             let mut store = lock();
             match store.find_mut(principal, id) {
-                Some((_, list)) if list.status != "ready-for-picking" => error(GlueError::new_static(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    "Picking list is already started.",
-                )),
+                Some((_, list)) if list.status != "ready-for-picking" => {
+                    error(GlueError::new_static(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        None,
+                        "Picking list is already started.",
+                    ))
+                }
                 Some((id, list)) => {
                     list.status = "picking-started";
                     json_api(StatusCode::OK, json!({ "data": resource(id, list) }))
@@ -330,7 +345,11 @@ impl Store {
             .map(|(id, l)| (*id, l))
     }
 
-    fn find(&self, principal: Option<&Principal>, id: &str) -> Option<(&'static str, &PickingList)> {
+    fn find(
+        &self,
+        principal: Option<&Principal>,
+        id: &str,
+    ) -> Option<(&'static str, &PickingList)> {
         let (id, list) = self.lists.get_key_value(id)?;
         self.sees(principal, list.warehouse).then_some((*id, list))
     }
@@ -344,7 +363,10 @@ impl Store {
         if !self.sees(principal, warehouse) {
             return None;
         }
-        self.lists.iter_mut().find(|(k, _)| **k == id).map(|(k, l)| (*k, l))
+        self.lists
+            .iter_mut()
+            .find(|(k, _)| **k == id)
+            .map(|(k, l)| (*k, l))
     }
 }
 
@@ -416,8 +438,10 @@ fn resource(id: &str, list: &PickingList) -> Value {
 fn json_api(status: StatusCode, doc: Value) -> Response<Full<Bytes>> {
     let mut res = Response::new(Full::new(Bytes::from(doc.to_string())));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(JSON_API));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(JSON_API),
+    );
     res
 }
 

@@ -100,8 +100,9 @@ pub type App =
     BearerAuth<Scope<PickingListsServer<DemoPickingLists>, GrpcRejection>, GrpcRejection>;
 
 /// The two auth layers, both answering with gRPC status codes.
-pub type AuthLayers =
-    ServiceBuilder<Stack<ScopeLayer<GrpcRejection>, Stack<BearerAuthLayer<GrpcRejection>, Identity>>>;
+pub type AuthLayers = ServiceBuilder<
+    Stack<ScopeLayer<GrpcRejection>, Stack<BearerAuthLayer<GrpcRejection>, Identity>>,
+>;
 
 /// Who may call which method (see the table in the crate docs).
 pub fn route_table() -> RouteTable {
@@ -274,7 +275,9 @@ impl server::PickingLists for DemoPickingLists {
         let mut data = self.lock();
         let list = data.find_mut(who, &request.get_ref().id)?;
         if list.status != "ready-for-picking" {
-            return Err(Status::failed_precondition("picking list is already started"));
+            return Err(Status::failed_precondition(
+                "picking list is already started",
+            ));
         }
         list.status = "picking-started".into();
         Ok(Response::new(list.clone()))

@@ -76,7 +76,10 @@ impl<T> NamedService for PickingListsServer<T> {
 }
 
 /// Runs one unary call: decode the request, call `handler`, encode the answer.
-fn unary<B, Req, Res, F, Fut>(req: http::Request<B>, handler: F) -> BoxFuture<http::Response<tonic::body::Body>, Infallible>
+fn unary<B, Req, Res, F, Fut>(
+    req: http::Request<B>,
+    handler: F,
+) -> BoxFuture<http::Response<tonic::body::Body>, Infallible>
 where
     B: http_body::Body + Send + 'static,
     B::Error: Into<StdError> + Send + 'static,
@@ -127,8 +130,14 @@ where
             _ => Box::pin(async {
                 let mut res = http::Response::new(tonic::body::Body::default());
                 let h = res.headers_mut();
-                h.insert(Status::GRPC_STATUS, (tonic::Code::Unimplemented as i32).into());
-                h.insert(http::header::CONTENT_TYPE, tonic::metadata::GRPC_CONTENT_TYPE);
+                h.insert(
+                    Status::GRPC_STATUS,
+                    (tonic::Code::Unimplemented as i32).into(),
+                );
+                h.insert(
+                    http::header::CONTENT_TYPE,
+                    tonic::metadata::GRPC_CONTENT_TYPE,
+                );
                 Ok(res)
             }),
         }
