@@ -1,0 +1,159 @@
+//! The store traits of [`glue_auth_token`] on SQL: [`SqlStore`] implements
+//! [`UserDirectory`], [`WarehouseAssignments`], [`RefreshTokens`] and
+//! [`AccessTokenLog`] on **SQLite** (a file, the embedded default) and
+//! **PostgreSQL** (deployments with several gateway instances), through one
+//! code path, on Spryker's own tables (SPEC §6):
+//! `spy_user`, `spy_stock`, `spy_warehouse_user_assignment`,
+//! `spy_oauth_client`, `spy_oauth_refresh_token`, `spy_oauth_access_token`.
+//!
+//! ```
+//! use glue_auth_core::{NumericDate, Principal, Scopes, WarehousePrincipal};
+//! use glue_auth_sql::SqlStore;
+//! use glue_auth_token::store::{
+//!     RefreshFamily, RefreshTokenHash, RefreshTokenRecord, RefreshTokens, Rotation, UserDirectory,
+//!     UserStatus,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A SQLite database is created, migrated and seeded with the demo data on
+//! // first connect (a file path works the same way: "sqlite:glue.db").
+//! let store = SqlStore::connect("sqlite::memory:").await?;
+//!
+//! let sonia = store.find_by_username("sonia@spryker.com").await?.unwrap();
+//! assert_eq!((sonia.id_user, sonia.status), (4, UserStatus::Active));
+//! assert!(sonia.password_hash.expose().starts_with("$2y$10$"));
+//! assert!(store.find_by_username("nobody@spryker.com").await?.is_none());
+//!
+//! // Refresh tokens rotate once: the second use of a spent token is a replay.
+//! let token = |secret: &str| RefreshTokenRecord {
+//!     hash: RefreshTokenHash::of(secret),
+//!     family: RefreshFamily([7; 16]),
+//!     principal: Principal::Warehouse(WarehousePrincipal::new(1)),
+//!     scopes: Scopes::from_iter(["warehouse"]),
+//!     client_id: "frontend".into(),
+//!     expires_at: NumericDate::now().saturating_add(std::time::Duration::from_secs(3600)),
+//!     revoked_at: None,
+//! };
+//! store.insert(token("first")).await?;
+//! let now = NumericDate::now();
+//! assert_eq!(store.rotate(RefreshTokenHash::of("first"), token("second"), now).await?, Rotation::Rotated);
+//! assert_eq!(store.rotate(RefreshTokenHash::of("first"), token("third"), now).await?, Rotation::Reused);
+//! assert_eq!(store.revoke_family(RefreshFamily([7; 16]), now).await?, 1);
+//!
+//! // Admin operations, for the gateway's command line.
+//! store.block_user("sonia@spryker.com").await?;
+//! let sonia = store.find_by_username("sonia@spryker.com").await?.unwrap();
+//! assert_eq!(sonia.status, UserStatus::Blocked);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Choosing the database
+//!
+//! | URL | what you get |
+//! |---|---|
+//! | `sqlite:path/to/glue.db`, or a plain path | a file, created, migrated and seeded with the demo data (user `sonia@spryker.com` / `change123`) when empty; one gateway instance |
+//! | `sqlite::memory:` | the same, in memory (tests, examples) |
+//! | `postgres://user:pw@host/db` | our own schema, migrated on connect (under an advisory lock); several gateway instances share users, assignments and refresh tokens |
+//! | `postgres://…` + [`Layout::Spryker`] | an existing Spryker database: nothing is created; see below |
+//!
+//! # One code path
+//!
+//! The store holds either a `SqlitePool` or a `PgPool`, and every operation is
+//! written once, in a macro arm that the compiler instantiates for each
+//! driver (rather than sqlx's `Any` driver): both drivers keep their native
+//! types (PostgreSQL `TIMESTAMP`, `SMALLINT`, `BOOLEAN`; SQLite integers),
+//! their own connect options (SQLite WAL and busy timeout, PostgreSQL
+//! `statement_timeout`), and their own error codes. The SQL text is shared;
+//! only two fragments differ by dialect (how a microsecond timestamp is
+//! written and read, and how a new id is drawn: Spryker's sequences
+//! `spy_*_pk_seq` on PostgreSQL, the rowid on SQLite). No query is checked
+//! against a live database at compile time.
+//!
+//! # Refresh-token rotation
+//!
+//! [`RefreshTokens::rotate`] is one transaction: a conditional
+//! `UPDATE … SET revoked_at = now WHERE identifier = $1 AND revoked_at IS NULL
+//! AND expires_at > now AND <same family>` whose affected-row count decides,
+//! followed by the insert of the successor. On PostgreSQL the row lock makes
+//! every concurrent rotation of one token but the first see it revoked, so
+//! two gateway instances never both accept one refresh token; on SQLite the
+//! transaction takes the write lock first (`BEGIN IMMEDIATE`).
+//!
+//! # Failures
+//!
+//! The pool is bounded (default 10 connections); a call waits at most 2 s
+//! for a connection and 5 s as a whole (both settings, see
+//! [`SqlStoreBuilder`]). A database that is down, slow or refusing
+//! connections answers [`StoreError::Unavailable`], which the token layer
+//! turns into 503 with `Retry-After`; nothing panics and nothing hangs. The
+//! pool drops broken connections and opens new ones when the database is
+//! back. Constraint and decoding failures are [`StoreError::Inconsistent`].
+//!
+//! # Own schema
+//!
+//! Spryker's table, column and sequence names and (on PostgreSQL) Spryker's
+//! column types; `spy_user.status` is Propel's ENUM index (0 active,
+//! 1 blocked, 2 deleted). Our additions: the column
+//! `spy_oauth_refresh_token.glue_family` (the rotation family, hex), a unique
+//! index on `spy_oauth_refresh_token.identifier`, a partial unique index
+//! allowing one active assignment per user, and no foreign key from
+//! `fk_oauth_client` (call [`SqlStore::ensure_oauth_client`] for the clients
+//! you configure, as the demo seed does for `frontend`). SQLite stores
+//! timestamps as integer microseconds since the epoch, PostgreSQL as
+//! `TIMESTAMP` (UTC).
+//!
+//! # An existing Spryker database ([`Layout::Spryker`], PostgreSQL)
+//!
+//! Nothing is created or altered. Connecting checks that these columns exist
+//! and fails naming the table otherwise:
+//!
+//! - `spy_user`: `id_user`, `uuid`, `username`, `password`, `status`,
+//!   `is_warehouse_user`, `first_name`, `last_name`, `created_at`,
+//!   `updated_at` (`uuid` and `is_warehouse_user` come with Spryker's
+//!   WarehouseUser module). `status` may be Propel's integer ENUM (the
+//!   default) or a text column (the `real-enum` behavior): detected.
+//!   `password` is returned as stored, so Spryker's `$2y$` hashes log in.
+//! - `spy_stock`: `id_stock`, `name`, `is_active`.
+//! - `spy_warehouse_user_assignment`: `id_warehouse_user_assignment`, `uuid`,
+//!   `fk_warehouse`, `user_uuid`, `is_active`, `created_at`, `updated_at`.
+//! - `spy_oauth_refresh_token`: `id_oauth_refresh_token`, `identifier`,
+//!   `scopes`, `customer_reference`, `user_identifier`, `fk_oauth_client`,
+//!   `expires_at`, `revoked_at`, `created_at`, `updated_at`.
+//! - `spy_oauth_access_token`: `id_oauth_access_token`, `identifier`,
+//!   `scopes`, `user_identifier`, `fk_oauth_client`, `expirity_date`,
+//!   `created_at`, `updated_at`.
+//! - `spy_oauth_client`: `identifier` (Spryker's foreign keys from the token
+//!   tables point at it: the configured client ids must exist).
+//! - the sequences `spy_*_pk_seq` (new ids are drawn with `nextval`, as
+//!   Propel does).
+//!
+//! Rows are written as Spryker writes them: `identifier` (our refresh
+//! tokens: the SHA-256 of the token, 64 hex digits; access tokens: the
+//! `jti`), `scopes` and `user_identifier` as JSON text, `customer_reference`
+//! NULL, timestamps in UTC. Spryker's table has no column for a rotation
+//! family, so there the family of a refresh token is its principal and
+//! client: reusing a spent token revokes every refresh token of that user
+//! for that client (stricter, never looser). Spryker's own refresh tokens
+//! (other identifier lengths) are never touched by family revocation.
+//!
+//! [`UserDirectory`]: glue_auth_token::store::UserDirectory
+//! [`WarehouseAssignments`]: glue_auth_token::store::WarehouseAssignments
+//! [`RefreshTokens`]: glue_auth_token::store::RefreshTokens
+//! [`RefreshTokens::rotate`]: glue_auth_token::store::RefreshTokens::rotate
+//! [`AccessTokenLog`]: glue_auth_token::store::AccessTokenLog
+//! [`StoreError::Unavailable`]: glue_auth_token::store::StoreError::Unavailable
+//! [`StoreError::Inconsistent`]: glue_auth_token::store::StoreError::Inconsistent
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod error;
+mod migrate;
+mod sql;
+mod store;
+
+pub use admin::{NewUser, NewWarehouse, RefreshTokenInfo, TokenFilter};
+pub use error::SqlError;
+pub use store::{DatabaseKind, Layout, SqlStore, SqlStoreBuilder};

@@ -1,0 +1,819 @@
+//! [`SqlStore`]: the pool, connecting, migrating, and the store traits.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use glue_auth_core::{NumericDate, Principal, Scopes};
+use glue_auth_token::store::{
+    AccessTokenLog, AccessTokenRecord, PasswordHash, RefreshFamily, RefreshTokenHash,
+    RefreshTokenRecord, RefreshTokens, Rotation, StoreError, StoreFuture, UserDirectory,
+    UserRecord, UserStatus, WarehouseAssignments,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{SqlError, Timeout, sql_error, store_error};
+use crate::migrate;
+use crate::sql::{Dialect, Sql, StatusColumn};
+
+/// Runs the same body against whichever pool the store holds: the one code
+/// path of both databases, compiled once per driver.
+macro_rules! with_pool {
+    ($pool_ref:expr, $pool:ident => $body:expr) => {
+        match $pool_ref {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which tables the store works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Layout {
+    /// Our own database: the Spryker-named tables are created by this
+    /// crate's migrations on first connect (SQLite or PostgreSQL).
+    #[default]
+    OwnSchema,
+    /// An existing Spryker database (PostgreSQL): no migrations; users and
+    /// assignments are read from Spryker's tables, refresh and access tokens
+    /// written into them as Spryker does. See the crate docs for the columns
+    /// assumed.
+    Spryker,
+}
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseKind {
+    /// A SQLite file (or `sqlite::memory:`).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) sql: Sql,
+    pub(crate) dialect: Dialect,
+    pub(crate) layout: Layout,
+    pub(crate) status: StatusColumn,
+    pub(crate) op_timeout: Duration,
+    pub(crate) password_cost: u32,
+    /// Existing Spryker database only: derived family → (subject, client),
+    /// remembered from the tokens this instance has seen.
+    families: Mutex<HashMap<RefreshFamily, (String, String)>>,
+}
+
+/// The store traits of `glue-auth-token` on SQLite or PostgreSQL.
+///
+/// One value implements [`UserDirectory`], [`WarehouseAssignments`],
+/// [`RefreshTokens`] and [`AccessTokenLog`], plus the admin operations
+/// (`add_user`, `block_user`, `assign_warehouse`, …). Cheap to clone: clones
+/// share the connection pool.
+///
+/// Every operation is bounded: acquiring a connection waits at most the
+/// acquire timeout (default 2 s), and a whole store call at most the
+/// operation timeout (default 5 s). A database that is down or slow answers
+/// [`StoreError::Unavailable`]; the pool reconnects by itself when the
+/// database is back.
+#[derive(Clone)]
+pub struct SqlStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (size, idle) = with_pool!(&self.inner.pool, p => (p.size(), p.num_idle()));
+        f.debug_struct("SqlStore")
+            .field("database", &self.kind())
+            .field("layout", &self.inner.layout)
+            .field("connections", &size)
+            .field("idle", &idle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of [`SqlStore::connect`]; start with [`SqlStore::builder`].
+#[derive(Clone)]
+pub struct SqlStoreBuilder {
+    url: String,
+    layout: Layout,
+    max_connections: u32,
+    min_connections: u32,
+    acquire_timeout: Duration,
+    connect_timeout: Duration,
+    op_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    seed_demo: Option<bool>,
+    password_cost: u32,
+}
+
+/// Prints the URL without its password.
+impl fmt::Debug for SqlStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStoreBuilder")
+            .field("url", &redact(&self.url))
+            .field("layout", &self.layout)
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("operation_timeout", &self.op_timeout)
+            .field("seed_demo", &self.seed_demo)
+            .field("password_cost", &self.password_cost)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub(crate) fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((auth, host)) = rest.split_once('@')
+        && let Some((user, _)) = auth.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+impl SqlStoreBuilder {
+    /// Own schema (migrated), or an existing Spryker database.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Shorthand for `layout(Layout::Spryker)`.
+    pub fn spryker_database(self) -> Self {
+        self.layout(Layout::Spryker)
+    }
+
+    /// Upper bound of pooled connections (default 10; SQLite in memory: 1).
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Connections kept open even when idle (default 0).
+    pub fn min_connections(mut self, n: u32) -> Self {
+        self.min_connections = n;
+        self
+    }
+
+    /// How long a store call waits for a pooled connection, connecting
+    /// included (default 2 s). Past it: [`StoreError::Unavailable`].
+    pub fn acquire_timeout(mut self, d: Duration) -> Self {
+        self.acquire_timeout = d;
+        self
+    }
+
+    /// How long [`connect`](Self::connect) may take as a whole, migrations and
+    /// seeding included (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Deadline of every store call (default 5 s). PostgreSQL also gets it as
+    /// `statement_timeout`, so a stuck statement is cancelled server-side.
+    pub fn operation_timeout(mut self, d: Duration) -> Self {
+        self.op_timeout = d;
+        self
+    }
+
+    /// Closes connections idle this long (default 10 min; `None`: never).
+    pub fn idle_timeout(mut self, d: Option<Duration>) -> Self {
+        self.idle_timeout = d;
+        self
+    }
+
+    /// Seeds SPEC §6's demo data (user `sonia@spryker.com` / `change123`,
+    /// warehouses 1 and 2, client `frontend`) when `spy_user` is empty.
+    /// Default: on for SQLite, off for PostgreSQL; never for
+    /// [`Layout::Spryker`].
+    pub fn seed_demo(mut self, on: bool) -> Self {
+        self.seed_demo = Some(on);
+        self
+    }
+
+    /// bcrypt cost of passwords hashed by the admin operations (default 10,
+    /// Spryker's). Clamped to 4..=31.
+    pub fn password_cost(mut self, cost: u32) -> Self {
+        self.password_cost = cost.clamp(4, 31);
+        self
+    }
+
+    /// Connects, migrates (own schema) or checks the tables (Spryker), and
+    /// seeds the demo data when asked to.
+    pub async fn connect(self) -> Result<SqlStore, SqlError> {
+        let deadline = self.connect_timeout;
+        match tokio::time::timeout(deadline, self.connect_inner()).await {
+            Ok(r) => r,
+            Err(_) => Err(SqlError::Unavailable(Box::new(Timeout))),
+        }
+    }
+
+    async fn connect_inner(self) -> Result<SqlStore, SqlError> {
+        let url = self.url.trim();
+        let (pool, dialect) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| SqlError::Config(format!("{}: {e}", redact(url))))?
+                .application_name("glue-auth")
+                .options([
+                    ("TimeZone", "UTC".to_owned()),
+                    ("statement_timeout", self.op_timeout.as_millis().to_string()),
+                    ("lock_timeout", self.op_timeout.as_millis().to_string()),
+                ]);
+            let pool = PgPoolOptions::new()
+                .max_connections(self.max_connections)
+                .min_connections(self.min_connections)
+                .acquire_timeout(self.acquire_timeout)
+                .idle_timeout(self.idle_timeout)
+                .max_lifetime(Some(Duration::from_secs(30 * 60)))
+                .test_before_acquire(true)
+                .connect_with(opts)
+                .await
+                .map_err(sql_error)?;
+            (Pool::Postgres(pool), Dialect::Postgres)
+        } else {
+            if self.layout == Layout::Spryker {
+                return Err(SqlError::Config(
+                    "an existing Spryker database must be PostgreSQL".into(),
+                ));
+            }
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            let opts = if url.starts_with("sqlite:") {
+                SqliteConnectOptions::from_str(url)
+                    .map_err(|e| SqlError::Config(format!("{url}: {e}")))?
+            } else if url.contains("://") {
+                return Err(SqlError::Config(format!(
+                    "{}: use postgres://, sqlite: or a file path",
+                    redact(url)
+                )));
+            } else {
+                SqliteConnectOptions::new().filename(url)
+            };
+            let opts = opts
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .busy_timeout(self.op_timeout)
+                .synchronous(SqliteSynchronous::Normal);
+            let opts = if memory {
+                opts
+            } else {
+                opts.journal_mode(SqliteJournalMode::Wal)
+            };
+            // An in-memory database lives as long as its one connection.
+            let (max, min, idle, life) = if memory {
+                (1, 1, None, None)
+            } else {
+                (
+                    self.max_connections,
+                    self.min_connections,
+                    self.idle_timeout,
+                    Some(Duration::from_secs(30 * 60)),
+                )
+            };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .min_connections(min)
+                .acquire_timeout(self.acquire_timeout)
+                .idle_timeout(idle)
+                .max_lifetime(life)
+                .connect_with(opts)
+                .await
+                .map_err(sql_error)?;
+            (Pool::Sqlite(pool), Dialect::Sqlite)
+        };
+
+        let spryker = self.layout == Layout::Spryker;
+        let status = match &pool {
+            Pool::Postgres(p) if spryker => migrate::check_spryker(p).await?,
+            _ => {
+                with_pool!(&pool, p => migrate::run(p, dialect).await?);
+                StatusColumn::Index
+            }
+        };
+        let store = SqlStore {
+            inner: Arc::new(Inner {
+                pool,
+                sql: Sql::new(dialect, spryker),
+                dialect,
+                layout: self.layout,
+                status,
+                op_timeout: self.op_timeout,
+                password_cost: self.password_cost,
+                families: Mutex::new(HashMap::new()),
+            }),
+        };
+        let seed = !spryker && self.seed_demo.unwrap_or(dialect == Dialect::Sqlite);
+        if seed {
+            store.seed_demo_if_empty().await?;
+        }
+        tracing::info!(
+            database = ?store.kind(),
+            layout = ?store.inner.layout,
+            "glue-auth-sql: connected"
+        );
+        Ok(store)
+    }
+}
+
+impl SqlStore {
+    /// Settings for [`SqlStoreBuilder::connect`]. `url` is
+    /// `postgres://user:password@host:port/db`, `sqlite:path/to/file.db`,
+    /// `sqlite::memory:`, or a plain file path (SQLite).
+    pub fn builder(url: impl Into<String>) -> SqlStoreBuilder {
+        SqlStoreBuilder {
+            url: url.into(),
+            layout: Layout::OwnSchema,
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(10),
+            op_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(600)),
+            seed_demo: None,
+            password_cost: 10,
+        }
+    }
+
+    /// Connects with the default settings (own schema; demo data seeded into
+    /// an empty SQLite database).
+    pub async fn connect(url: impl Into<String>) -> Result<SqlStore, SqlError> {
+        Self::builder(url).connect().await
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn kind(&self) -> DatabaseKind {
+        match self.inner.dialect {
+            Dialect::Sqlite => DatabaseKind::Sqlite,
+            Dialect::Postgres => DatabaseKind::Postgres,
+        }
+    }
+
+    /// The table layout in use.
+    pub fn layout(&self) -> Layout {
+        self.inner.layout
+    }
+
+    /// Closes every pooled connection; later calls fail with
+    /// [`StoreError::Unavailable`].
+    pub async fn close(&self) {
+        with_pool!(&self.inner.pool, p => p.close().await)
+    }
+
+    /// Runs `fut` under the operation deadline.
+    pub(crate) async fn bounded<T>(
+        &self,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.inner.op_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::unavailable(Timeout)),
+        }
+    }
+
+    fn remember_family(&self, family: RefreshFamily, subject: &str, client: &str) {
+        let mut map = self
+            .inner
+            .families
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if map.len() >= 10_000 {
+            map.clear();
+        }
+        map.insert(family, (subject.to_owned(), client.to_owned()));
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        type Row = (i64, Option<String>, String, String, String, Option<bool>);
+        let sql = &self.inner.sql.find_user;
+        let row: Option<Row> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
+            .bind(username)
+            .fetch_optional(p)
+            .await
+            .map_err(store_error)?);
+        let Some((id_user, uuid, username, password, status, is_warehouse_user)) = row else {
+            return Ok(None);
+        };
+        let uuid =
+            uuid.ok_or_else(|| StoreError::Inconsistent(format!("user {id_user} has no uuid")))?;
+        let status = parse_status(&status).ok_or_else(|| {
+            StoreError::Inconsistent(format!("user {id_user} has an unknown status"))
+        })?;
+        Ok(Some(UserRecord {
+            id_user,
+            uuid,
+            username,
+            password_hash: PasswordHash::new(password),
+            status,
+            is_warehouse_user: is_warehouse_user.unwrap_or(false),
+            user_reference: None,
+        }))
+    }
+
+    async fn active_warehouse_of(&self, user_uuid: &str) -> Result<Option<i64>, StoreError> {
+        let sql = &self.inner.sql.active_warehouse;
+        let rows: Vec<(i64,)> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
+            .bind(user_uuid)
+            .bind(true)
+            .fetch_all(p)
+            .await
+            .map_err(store_error)?);
+        match rows.as_slice() {
+            [] => Ok(None),
+            [(id,)] => Ok(Some(*id)),
+            _ => Err(StoreError::Inconsistent(
+                "a user has two active warehouse assignments".into(),
+            )),
+        }
+    }
+
+    async fn warehouse_is_there(&self, id_warehouse: i64) -> Result<bool, StoreError> {
+        let sql = &self.inner.sql.warehouse_exists;
+        let row: Option<(i64,)> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
+            .bind(id_warehouse)
+            .bind(true)
+            .fetch_optional(p)
+            .await
+            .map_err(store_error)?);
+        Ok(row.is_some())
+    }
+
+    async fn refresh_insert(&self, r: RefreshTokenRecord) -> Result<(), StoreError> {
+        let row = RefreshRow::of(&r);
+        let sql = &self.inner.sql.refresh_insert;
+        let own = self.inner.layout == Layout::OwnSchema;
+        with_pool!(&self.inner.pool, p => {
+            let q = sqlx::query(sql)
+                .bind(&row.identifier)
+                .bind(&row.scopes)
+                .bind(&row.subject)
+                .bind(&row.client)
+                .bind(row.expires_at)
+                .bind(row.revoked_at)
+                .bind(NumericDate::now().as_micros());
+            let q = if own { q.bind(&row.family) } else { q };
+            q.execute(p).await.map_err(store_error)?;
+        });
+        Ok(())
+    }
+
+    async fn refresh_find(
+        &self,
+        hash: RefreshTokenHash,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let sql = &self.inner.sql.refresh_find;
+        let row: Option<RefreshTuple> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
+            .bind(hash.to_hex())
+            .fetch_optional(p)
+            .await
+            .map_err(store_error)?);
+        row.map(|t| self.record_of(t)).transpose()
+    }
+
+    pub(crate) fn record_of(&self, t: RefreshTuple) -> Result<RefreshTokenRecord, StoreError> {
+        let (identifier, family, subject, scopes, client, expires_at, revoked_at) = t;
+        let bad = |what: &str| StoreError::Inconsistent(format!("refresh token row: {what}"));
+        let hash =
+            RefreshTokenHash(decode_hex::<32>(&identifier).ok_or_else(|| bad("identifier"))?);
+        let principal = Principal::from_subject(&subject).map_err(|_| bad("user_identifier"))?;
+        let scopes = parse_scopes(scopes.as_deref()).ok_or_else(|| bad("scopes"))?;
+        let family = match family.as_deref().map(str::trim) {
+            Some(hex) => RefreshFamily(decode_hex::<16>(hex).ok_or_else(|| bad("glue_family"))?),
+            None => {
+                let f = derived_family(&subject, &client);
+                self.remember_family(f, &subject, &client);
+                f
+            }
+        };
+        Ok(RefreshTokenRecord {
+            hash,
+            family,
+            principal,
+            scopes,
+            client_id: client,
+            expires_at: NumericDate::from_micros(expires_at),
+            revoked_at: revoked_at.map(NumericDate::from_micros),
+        })
+    }
+
+    async fn refresh_rotate(
+        &self,
+        used: RefreshTokenHash,
+        next: RefreshTokenRecord,
+        now: NumericDate,
+    ) -> Result<Rotation, StoreError> {
+        let inner = &*self.inner;
+        let own = inner.layout == Layout::OwnSchema;
+        let used_hex = used.to_hex();
+        let row = RefreshRow::of(&next);
+        let spent = with_pool!(&inner.pool, p => {
+            let mut tx = p
+                .begin_with(inner.dialect.begin_write())
+                .await
+                .map_err(store_error)?;
+            let q = sqlx::query(&inner.sql.refresh_spend)
+                .bind(&used_hex)
+                .bind(now.as_micros());
+            let q = if own {
+                q.bind(&row.family)
+            } else {
+                q.bind(&row.subject).bind(&row.client)
+            };
+            let n = q.execute(&mut *tx).await.map_err(store_error)?.rows_affected();
+            if n == 1 {
+                let q = sqlx::query(&inner.sql.refresh_insert)
+                    .bind(&row.identifier)
+                    .bind(&row.scopes)
+                    .bind(&row.subject)
+                    .bind(&row.client)
+                    .bind(row.expires_at)
+                    .bind(row.revoked_at)
+                    .bind(now.as_micros());
+                let q = if own { q.bind(&row.family) } else { q };
+                q.execute(&mut *tx).await.map_err(store_error)?;
+                tx.commit().await.map_err(store_error)?;
+            } else {
+                tx.rollback().await.map_err(store_error)?;
+            }
+            n
+        });
+        match spent {
+            1 => return Ok(Rotation::Rotated),
+            0 => {}
+            n => {
+                return Err(StoreError::Inconsistent(format!(
+                    "{n} refresh tokens share one identifier"
+                )));
+            }
+        }
+        // Not spent: say why, from the row as it is now (it can only have
+        // moved towards revoked since).
+        let Some(current) = self.refresh_find(used).await? else {
+            return Ok(Rotation::NotFound);
+        };
+        if current.revoked_at.is_some() {
+            Ok(Rotation::Reused)
+        } else if current.expires_at <= now {
+            Ok(Rotation::Expired)
+        } else {
+            Err(StoreError::Inconsistent(
+                "rotation into another family".into(),
+            ))
+        }
+    }
+
+    async fn refresh_revoke_family(
+        &self,
+        family: RefreshFamily,
+        now: NumericDate,
+    ) -> Result<u64, StoreError> {
+        let inner = &*self.inner;
+        let sql = &inner.sql.revoke_family;
+        if inner.layout == Layout::OwnSchema {
+            let n = with_pool!(&inner.pool, p => sqlx::query(sql)
+                .bind(family.to_hex())
+                .bind(now.as_micros())
+                .execute(p)
+                .await
+                .map_err(store_error)?
+                .rows_affected());
+            return Ok(n);
+        }
+        let known = inner
+            .families
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&family)
+            .cloned();
+        let pairs = match known {
+            Some(pair) => vec![pair],
+            None => {
+                let all: Vec<(String, String)> = with_pool!(&inner.pool, p => sqlx::query_as(
+                    &inner.sql.live_subjects
+                )
+                .fetch_all(p)
+                .await
+                .map_err(store_error)?);
+                all.into_iter()
+                    .filter(|(s, c)| derived_family(s, c) == family)
+                    .collect()
+            }
+        };
+        let mut total = 0;
+        for (subject, client) in pairs {
+            total += with_pool!(&inner.pool, p => sqlx::query(sql)
+                .bind(&subject)
+                .bind(now.as_micros())
+                .bind(&client)
+                .execute(p)
+                .await
+                .map_err(store_error)?
+                .rows_affected());
+        }
+        Ok(total)
+    }
+
+    async fn access_record(&self, r: AccessTokenRecord) -> Result<(), StoreError> {
+        let sql = &self.inner.sql.access_insert;
+        let scopes = scopes_json(&r.scopes);
+        let subject = r.principal.to_subject();
+        with_pool!(&self.inner.pool, p => sqlx::query(sql)
+            .bind(&r.jti)
+            .bind(&scopes)
+            .bind(&subject)
+            .bind(&r.client_id)
+            .bind(r.expires_at.as_micros())
+            .bind(NumericDate::now().as_micros())
+            .execute(p)
+            .await
+            .map_err(store_error)
+            .map(drop))
+    }
+}
+
+/// `identifier, glue_family, user_identifier, scopes, fk_oauth_client,
+/// expires_at µs, revoked_at µs`.
+pub(crate) type RefreshTuple = (
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+);
+
+/// A refresh token as bound parameters.
+struct RefreshRow {
+    identifier: String,
+    family: String,
+    scopes: String,
+    subject: String,
+    client: String,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl RefreshRow {
+    fn of(r: &RefreshTokenRecord) -> Self {
+        RefreshRow {
+            identifier: r.hash.to_hex(),
+            family: r.family.to_hex(),
+            scopes: scopes_json(&r.scopes),
+            subject: r.principal.to_subject(),
+            client: r.client_id.clone(),
+            expires_at: r.expires_at.as_micros(),
+            revoked_at: r.revoked_at.map(NumericDate::as_micros),
+        }
+    }
+}
+
+/// `scopes` as Spryker writes it: a JSON array of names.
+pub(crate) fn scopes_json(scopes: &Scopes) -> String {
+    serde_json::to_string(scopes).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A `scopes` column: a JSON array; NULL or empty is no scope.
+pub(crate) fn parse_scopes(s: Option<&str>) -> Option<Scopes> {
+    match s.map(str::trim) {
+        None | Some("") => Some(Scopes::default()),
+        Some(s) => serde_json::from_str(s).ok(),
+    }
+}
+
+/// `spy_user.status`: Propel's ENUM index or the name.
+pub(crate) fn parse_status(s: &str) -> Option<UserStatus> {
+    match s.trim() {
+        "0" => Some(UserStatus::Active),
+        "1" => Some(UserStatus::Blocked),
+        "2" => Some(UserStatus::Deleted),
+        other => UserStatus::parse(other),
+    }
+}
+
+/// The family of a token in an existing Spryker database (which has no
+/// column for it): every refresh token of one principal and client.
+pub(crate) fn derived_family(subject: &str, client: &str) -> RefreshFamily {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(b"glue-auth refresh family\0");
+    ctx.update(subject.as_bytes());
+    ctx.update(b"\0");
+    ctx.update(client.as_bytes());
+    let d = ctx.finish();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d.as_ref()[..16]);
+    RefreshFamily(out)
+}
+
+pub(crate) fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = nibble(b[2 * i])? << 4 | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+impl UserDirectory for SqlStore {
+    fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
+        Box::pin(self.bounded(self.find_user(username)))
+    }
+}
+
+impl WarehouseAssignments for SqlStore {
+    fn active_warehouse<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<i64>> {
+        Box::pin(self.bounded(self.active_warehouse_of(user_uuid)))
+    }
+
+    fn warehouse_exists(&self, id_warehouse: i64) -> StoreFuture<'_, bool> {
+        Box::pin(self.bounded(self.warehouse_is_there(id_warehouse)))
+    }
+}
+
+impl RefreshTokens for SqlStore {
+    fn insert(&self, record: RefreshTokenRecord) -> StoreFuture<'_, ()> {
+        Box::pin(self.bounded(self.refresh_insert(record)))
+    }
+
+    fn find(&self, hash: RefreshTokenHash) -> StoreFuture<'_, Option<RefreshTokenRecord>> {
+        Box::pin(self.bounded(self.refresh_find(hash)))
+    }
+
+    fn rotate(
+        &self,
+        used: RefreshTokenHash,
+        next: RefreshTokenRecord,
+        now: NumericDate,
+    ) -> StoreFuture<'_, Rotation> {
+        Box::pin(self.bounded(self.refresh_rotate(used, next, now)))
+    }
+
+    fn revoke_family(&self, family: RefreshFamily, now: NumericDate) -> StoreFuture<'_, u64> {
+        Box::pin(self.bounded(self.refresh_revoke_family(family, now)))
+    }
+}
+
+impl AccessTokenLog for SqlStore {
+    fn record(&self, record: AccessTokenRecord) -> StoreFuture<'_, ()> {
+        Box::pin(self.bounded(self.access_record(record)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_status() {
+        assert_eq!(decode_hex::<2>("0aFf"), Some([0x0a, 0xff]));
+        assert_eq!(decode_hex::<2>("0aF"), None);
+        assert_eq!(decode_hex::<1>("zz"), None);
+        assert_eq!(parse_status("0"), Some(UserStatus::Active));
+        assert_eq!(parse_status("blocked"), Some(UserStatus::Blocked));
+        assert_eq!(parse_status("2"), Some(UserStatus::Deleted));
+        assert_eq!(parse_status("7"), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://glue:s3cret@127.0.0.1:5432/db"),
+            "postgres://glue:***@127.0.0.1:5432/db"
+        );
+        assert_eq!(redact("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn derived_family_depends_on_subject_and_client() {
+        let a = derived_family(r#"{"id_warehouse":1}"#, "frontend");
+        assert_eq!(a, derived_family(r#"{"id_warehouse":1}"#, "frontend"));
+        assert_ne!(a, derived_family(r#"{"id_warehouse":2}"#, "frontend"));
+        assert_ne!(a, derived_family(r#"{"id_warehouse":1}"#, "other"));
+    }
+}
