@@ -242,9 +242,7 @@ where
         let exists_dir = directory.clone();
         let table = SprykerBackend::new()
             .unauthenticated_status(s.unauthenticated_status)
-            .warehouse_exists(move |id| {
-                ready_now(exists_dir.warehouse_exists(id)).unwrap_or(false)
-            })
+            .warehouse_exists(move |id| ready_now(exists_dir.warehouse_exists(id)).unwrap_or(false))
             .build()
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
 
@@ -379,10 +377,9 @@ where
                 .to_response(glue_auth_core::Envelope::Plain);
             let (parts, _) = res.into_parts();
             let mut fresh = Response::from_parts(parts, full(glue.into_body()));
-            fresh.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            fresh
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             res = fresh;
         }
         let elapsed = start.elapsed();
@@ -484,26 +481,27 @@ where
             );
             return res;
         }
-        if get && path == "/metrics" {
-            if let Some(handle) = &self.metrics {
-                let stats = self.validator.cache_stats();
-                metrics::counter!("glue_gateway_token_cache_hits_total").absolute(stats.hits);
-                metrics::counter!("glue_gateway_token_cache_misses_total").absolute(stats.misses);
-                metrics::gauge!("glue_gateway_token_cache_entries").set(stats.entries as f64);
-                let lookups = stats.hits + stats.misses;
-                let ratio = if lookups == 0 {
-                    0.0
-                } else {
-                    stats.hits as f64 / lookups as f64
-                };
-                metrics::gauge!("glue_gateway_token_cache_hit_ratio").set(ratio);
-                let mut res = Response::new(full(handle.render()));
-                res.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                );
-                return res;
-            }
+        if get
+            && path == "/metrics"
+            && let Some(handle) = &self.metrics
+        {
+            let stats = self.validator.cache_stats();
+            metrics::counter!("glue_gateway_token_cache_hits_total").absolute(stats.hits);
+            metrics::counter!("glue_gateway_token_cache_misses_total").absolute(stats.misses);
+            metrics::gauge!("glue_gateway_token_cache_entries").set(stats.entries as f64);
+            let lookups = stats.hits + stats.misses;
+            let ratio = if lookups == 0 {
+                0.0
+            } else {
+                stats.hits as f64 / lookups as f64
+            };
+            metrics::gauge!("glue_gateway_token_cache_hit_ratio").set(ratio);
+            let mut res = Response::new(full(handle.render()));
+            res.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            return res;
         }
         let protected = self.protected.clone();
         let result = match &self.token {
@@ -572,6 +570,9 @@ mod tests {
         );
         assert_eq!(route_label("/picking-lists/abc/x/y"), "other");
         assert_eq!(route_label("/random/thing"), "other");
-        assert_eq!(route_label("/.well-known/jwks.json"), "/.well-known/jwks.json");
+        assert_eq!(
+            route_label("/.well-known/jwks.json"),
+            "/.well-known/jwks.json"
+        );
     }
 }

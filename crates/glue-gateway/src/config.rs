@@ -95,7 +95,12 @@ pub(crate) struct Options {
 
     /// RSA private key as PEM text, `__LINE__` standing for newlines (Spryker's
     /// SPRYKER_OAUTH_KEY_PRIVATE). Prefer the environment over the flag.
-    #[arg(long, env = "SPRYKER_OAUTH_KEY_PRIVATE", value_name = "PEM", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SPRYKER_OAUTH_KEY_PRIVATE",
+        value_name = "PEM",
+        hide_env_values = true
+    )]
     #[serde(alias = "SPRYKER_OAUTH_KEY_PRIVATE")]
     pub(crate) private_key: Option<String>,
 
@@ -128,7 +133,11 @@ pub(crate) struct Options {
     // ---- wire settings (SPEC) ----------------------------------------
     /// Status of "Missing access token." and of "Unauthorized request." without
     /// credentials: 401 (current Spryker) or 403 (older releases). Default 401.
-    #[arg(long, env = "GLUE_GATEWAY_UNAUTHENTICATED_STATUS", value_name = "401|403")]
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_UNAUTHENTICATED_STATUS",
+        value_name = "401|403"
+    )]
     pub(crate) unauthenticated_status: Option<u16>,
 
     /// Shape of a successful POST /token: `object` (200, default) or `array`
@@ -511,10 +520,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
                 }
             }
             if uri.authority().is_none() {
-                return Err(ConfigError::new(
-                    "upstream",
-                    format!("{raw:?} has no host"),
-                ));
+                return Err(ConfigError::new("upstream", format!("{raw:?} has no host")));
             }
             if uri.query().is_some() {
                 return Err(ConfigError::new(
@@ -624,9 +630,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
                     None => {
                         return Err(ConfigError::new(
                             "cors_allow_origin",
-                            format!(
-                                "{origin:?} is not an origin (scheme://host[:port], no path)"
-                            ),
+                            format!("{origin:?} is not an origin (scheme://host[:port], no path)"),
                         ));
                     }
                 }
@@ -683,13 +687,13 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             ));
         }
     };
-    if let Some(filter) = &o.log {
-        if tracing_subscriber::EnvFilter::try_new(filter).is_err() {
-            return Err(ConfigError::new(
-                "log",
-                format!("{filter:?} is not a valid log filter"),
-            ));
-        }
+    if let Some(filter) = &o.log
+        && tracing_subscriber::EnvFilter::try_new(filter).is_err()
+    {
+        return Err(ConfigError::new(
+            "log",
+            format!("{filter:?} is not a valid log filter"),
+        ));
     }
     Ok(Settings {
         listen,

@@ -17,7 +17,7 @@ use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 
-use crate::body::{BoxError, Body, full};
+use crate::body::{Body, BoxError, full};
 
 const JSON_API: &str = "application/vnd.api+json";
 
@@ -116,7 +116,14 @@ fn seed() -> Vec<PickingList> {
             1,
             Status::Ready,
             "2024-03-04 08:20:41.000000",
-            vec![item(21, "021_21081475", "Sony Cyber-shot DSC-W830", 3, 0, 0)],
+            vec![item(
+                21,
+                "021_21081475",
+                "Sony Cyber-shot DSC-W830",
+                3,
+                0,
+                0,
+            )],
         ),
         list(
             3,
@@ -224,11 +231,7 @@ fn not_found() -> Response<Body> {
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
-    let mut res = error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        None,
-        "Method not allowed.",
-    );
+    let mut res = error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed.");
     res.headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
     res
@@ -322,11 +325,7 @@ impl Demo {
                 }
             }
             // The scope layer lets no anonymous request through to here.
-            None => Err(error(
-                StatusCode::FORBIDDEN,
-                None,
-                "Authorization failed.",
-            )),
+            None => Err(error(StatusCode::FORBIDDEN, None, "Authorization failed.")),
         }
     }
 
@@ -429,15 +428,21 @@ impl Demo {
         {
             Ok(b) => b.to_bytes(),
             Err(e) => {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     return too_large();
                 }
-                return error(StatusCode::BAD_REQUEST, None, "Request body could not be read.");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    "Request body could not be read.",
+                );
             }
         };
         let updates = match parse_items(&body) {
             Ok(u) => u,
-            Err(res) => return res,
+            Err((status, message)) => return error(status, None, message),
         };
         let mut lists = self.lists();
         let Some(l) = lists
@@ -470,7 +475,11 @@ impl Demo {
             .items
             .iter()
             .all(|i| i.picked + i.not_picked == i.quantity);
-        l.status = if done { Status::Finished } else { Status::Started };
+        l.status = if done {
+            Status::Finished
+        } else {
+            Status::Started
+        };
         l.updated_at = now_string();
         tracing::info!(picking_list = %l.id, items = updates.len(), status = l.status.as_str(), "picking list items updated");
         single(StatusCode::OK, l, base)
@@ -483,44 +492,50 @@ struct ItemUpdate {
     not_picked: u64,
 }
 
-fn parse_items(body: &[u8]) -> Result<Vec<ItemUpdate>, Response<Body>> {
-    let doc: Value = serde_json::from_slice(body).map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            None,
-            "Request body is not valid JSON.",
-        )
-    })?;
+/// A refused PATCH body: status and message.
+type BodyError = (StatusCode, &'static str);
+
+fn parse_items(body: &[u8]) -> Result<Vec<ItemUpdate>, BodyError> {
+    let doc: Value = serde_json::from_slice(body)
+        .map_err(|_| (StatusCode::BAD_REQUEST, "Request body is not valid JSON."))?;
     let Some(data) = doc.get("data").and_then(Value::as_array) else {
-        return Err(error(
+        return Err((
             StatusCode::BAD_REQUEST,
-            None,
             "Request body must be a JSON:API document with a `data` array.",
         ));
     };
     if data.is_empty() {
-        return Err(unprocessable("`data` must name at least one item."));
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`data` must name at least one item.",
+        ));
     }
     let mut out: Vec<ItemUpdate> = Vec::with_capacity(data.len());
     for entry in data {
         if entry.get("type").and_then(Value::as_str) != Some("picking-list-items") {
-            return Err(unprocessable(
+            return Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "Every entry of `data` must have type `picking-list-items`.",
             ));
         }
         let Some(id) = entry.get("id").and_then(Value::as_str) else {
-            return Err(unprocessable("Every entry of `data` needs an `id`."));
+            return Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Every entry of `data` needs an `id`.",
+            ));
         };
         let attrs = entry.get("attributes");
         let number = |key: &str| attrs.and_then(|a| a.get(key)).and_then(Value::as_u64);
-        let (Some(picked), Some(not_picked)) = (number("numberOfPicked"), number("numberOfNotPicked"))
+        let (Some(picked), Some(not_picked)) =
+            (number("numberOfPicked"), number("numberOfNotPicked"))
         else {
-            return Err(unprocessable(
+            return Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "`numberOfPicked` and `numberOfNotPicked` must be non-negative integers.",
             ));
         };
         if out.iter().any(|u| u.id == id) {
-            return Err(unprocessable("An item is listed twice."));
+            return Err((StatusCode::UNPROCESSABLE_ENTITY, "An item is listed twice."));
         }
         out.push(ItemUpdate {
             id: id.to_owned(),
@@ -570,15 +585,15 @@ fn included(lists: &[&PickingList]) -> Vec<Value> {
                 },
             }));
         }
-        if let Some(w) = warehouse(l.warehouse) {
-            if !seen_wh.contains(&w.id) {
-                seen_wh.push(w.id);
-                out.push(json!({
-                    "type": "warehouses",
-                    "id": w.uuid,
-                    "attributes": {"name": w.name, "uuid": w.uuid, "isActive": true},
-                }));
-            }
+        if let Some(w) = warehouse(l.warehouse)
+            && !seen_wh.contains(&w.id)
+        {
+            seen_wh.push(w.id);
+            out.push(json!({
+                "type": "warehouses",
+                "id": w.uuid,
+                "attributes": {"name": w.name, "uuid": w.uuid, "isActive": true},
+            }));
         }
     }
     out

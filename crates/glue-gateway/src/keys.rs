@@ -113,17 +113,26 @@ fn dev_key(dir: &Path) -> Result<(SigningKey, bool), ConfigError> {
             )
         })?;
         fs::write(&public, public_pem).map_err(|e| {
-            ConfigError::new("data_dir", format!("cannot write {}: {e}", public.display()))
+            ConfigError::new(
+                "data_dir",
+                format!("cannot write {}: {e}", public.display()),
+            )
         })?;
         generated = true;
     }
     let pem = fs::read(&private).map_err(|e| {
-        ConfigError::new("data_dir", format!("cannot read {}: {e}", private.display()))
+        ConfigError::new(
+            "data_dir",
+            format!("cannot read {}: {e}", private.display()),
+        )
     })?;
     let key = SigningKey::from_pem(&pem).map_err(|e| {
         ConfigError::new(
             "data_dir",
-            format!("{}: {e} (delete it to generate a new one)", private.display()),
+            format!(
+                "{}: {e} (delete it to generate a new one)",
+                private.display()
+            ),
         )
     })?;
     Ok((key, generated))
@@ -137,7 +146,10 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
         Some(src) => {
             let pem = read(src, "private_key_path")?;
             Some(SigningKey::from_pem(&pem).map_err(|e| {
-                ConfigError::new("private_key_path", format!("not a usable RSA private key: {e}"))
+                ConfigError::new(
+                    "private_key_path",
+                    format!("not a usable RSA private key: {e}"),
+                )
             })?)
         }
         None if s.public_key.is_none() => {
@@ -152,7 +164,10 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
     if let Some(src) = &s.public_key {
         let pem = read(src, "public_key_path")?;
         let public = PublicKey::from_pem(&pem).map_err(|e| {
-            ConfigError::new("public_key_path", format!("not a usable RSA public key: {e}"))
+            ConfigError::new(
+                "public_key_path",
+                format!("not a usable RSA public key: {e}"),
+            )
         })?;
         if let Some(signing) = &signing {
             let mine = signing.public_key();

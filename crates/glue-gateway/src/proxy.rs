@@ -89,9 +89,7 @@ impl Proxy {
     }
 
     fn target(&self, original: &Uri) -> Option<Uri> {
-        let pq = original
-            .path_and_query()
-            .map_or("/", PathAndQuery::as_str);
+        let pq = original.path_and_query().map_or("/", PathAndQuery::as_str);
         let pq: PathAndQuery = format!("{}{}", self.prefix, pq).parse().ok()?;
         Uri::builder()
             .scheme(Scheme::HTTP)

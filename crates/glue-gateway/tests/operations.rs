@@ -1,0 +1,366 @@
+//! End to end: JWKS, SIGHUP key reload, metrics, CORS, security headers,
+//! configuration errors, HTTP/1.1 keep-alive and h2c.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::encoding::AsDer;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use glue_auth_core::{KeySet, PublicKey};
+
+const SECURITY_HEADERS: [(&str, &str); 6] = [
+    ("x-frame-options", "SAMEORIGIN"),
+    ("content-security-policy", "frame-ancestors 'self'"),
+    ("x-content-type-options", "nosniff"),
+    ("x-xss-protection", "1; mode=block"),
+    ("referrer-policy", "same-origin"),
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains; preload",
+    ),
+];
+
+fn jwks_keys(gw: &Gateway) -> Vec<serde_json::Value> {
+    let res = gw.get("/.well-known/jwks.json").send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    res.json()["keys"].as_array().unwrap().clone()
+}
+
+fn key_set_of(jwk: &serde_json::Value) -> KeySet {
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+    KeySet::single(PublicKey::from_components(&n, &e).unwrap())
+}
+
+fn thumbprint(jwk: &serde_json::Value) -> String {
+    let canonical = format!(
+        r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+        jwk["e"].as_str().unwrap(),
+        jwk["n"].as_str().unwrap()
+    );
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    URL_SAFE_NO_PAD.encode(d.as_ref())
+}
+
+#[test]
+fn jwks_publishes_the_signing_key() {
+    let gw = Gateway::start(&[]);
+    let keys = jwks_keys(&gw);
+    assert_eq!(keys.len(), 1);
+    let jwk = &keys[0];
+    assert_eq!(jwk["kty"], "RSA");
+    assert_eq!(jwk["use"], "sig");
+    assert_eq!(jwk["alg"], "RS256");
+    assert_eq!(jwk["e"], "AQAB");
+    assert_eq!(jwk["kid"], thumbprint(jwk));
+    // A token from /token verifies against the published key.
+    let token = gw.login();
+    let (claims, _) = key_set_of(jwk).verify(&token).unwrap();
+    assert_eq!(claims.principal().as_user().unwrap().uuid(), DEMO_UUID);
+    // The dev key pair was written to the data directory and is reused.
+    let data = gw.dir.path().join("data");
+    assert!(data.join("dev-private.pem").exists());
+    assert!(gw.stderr().contains("DEVELOPMENT"), "{}", gw.stderr());
+}
+
+fn write_key_pair(dir: &std::path::Path) {
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let pkcs8 = pair.as_der().unwrap();
+    let spki = aws_lc_rs::signature::KeyPair::public_key(&pair)
+        .as_der()
+        .unwrap();
+    let private = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()));
+    let public = pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()));
+    // Write then rename: a reload never sees half a file.
+    std::fs::write(dir.join("private.pem.tmp"), private).unwrap();
+    std::fs::write(dir.join("public.pem.tmp"), public).unwrap();
+    std::fs::rename(dir.join("private.pem.tmp"), dir.join("private.pem")).unwrap();
+    std::fs::rename(dir.join("public.pem.tmp"), dir.join("public.pem")).unwrap();
+}
+
+/// Reads one response from a keep-alive connection (content-length bodies).
+fn read_one(s: &mut TcpStream) -> Res {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = parse_response(&raw[..end + 4]);
+            let len: usize = head
+                .header("content-length")
+                .map(|v| v.parse().unwrap())
+                .unwrap_or(0);
+            if raw.len() >= end + 4 + len {
+                return parse_response(&raw[..end + 4 + len]);
+            }
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed");
+        raw.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn sighup_reloads_keys_from_spryker_named_files_without_dropping_connections() {
+    let dir = TempDir::new();
+    write_key_pair(dir.path());
+    let private = format!("file://{}", dir.path().join("private.pem").display());
+    let public = dir.path().join("public.pem").display().to_string();
+    let key_dir = dir.path().to_path_buf();
+    let gw = Gateway::start_in(
+        dir,
+        &[],
+        &[("PRIVATE_KEY_PATH", &private), ("PUBLIC_KEY_PATH", &public)],
+    );
+    assert!(!gw.stderr().contains("DEVELOPMENT"));
+    let old_kid = jwks_keys(&gw)[0]["kid"].as_str().unwrap().to_owned();
+    let old_token = gw.login();
+
+    // A keep-alive connection open across the reload.
+    let mut conn = TcpStream::connect(gw.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let ask = format!(
+        "GET /picking-lists HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {old_token}\r\n\r\n"
+    );
+    conn.write_all(ask.as_bytes()).unwrap();
+    assert_eq!(read_one(&mut conn).status, 200);
+
+    write_key_pair(&key_dir);
+    gw.signal("HUP");
+    let start = Instant::now();
+    let new_kid = loop {
+        let kid = jwks_keys(&gw)[0]["kid"].as_str().unwrap().to_owned();
+        if kid != old_kid {
+            break kid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "keys not reloaded:\n{}",
+            gw.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_ne!(new_kid, old_kid);
+
+    // Same connection, still open: the old token is now refused.
+    conn.write_all(ask.as_bytes()).unwrap();
+    let res = read_one(&mut conn);
+    assert_eq!(res.status, 401, "{}", res.text());
+
+    // New tokens are signed with the new key.
+    let token = gw.login();
+    let res = gw.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 200);
+    let jwk = &jwks_keys(&gw)[0];
+    assert!(key_set_of(jwk).verify(&token).is_ok());
+    assert!(gw.stderr().contains("keys reloaded"), "{}", gw.stderr());
+}
+
+#[test]
+fn metrics_count_routes_rejections_cache_and_token_latency() {
+    let gw = Gateway::start(&[]);
+    let token = gw.login();
+    for _ in 0..3 {
+        assert_eq!(gw.get("/picking-lists").bearer(&token).send().status, 200);
+    }
+    assert_eq!(
+        gw.get("/picking-lists")
+            .header("authorization", "Bearer a.b.c")
+            .send()
+            .status,
+        401
+    );
+    assert_eq!(gw.get("/picking-lists").send().status, 403);
+    let res = gw.get("/metrics").send();
+    assert_eq!(res.status, 200);
+    assert!(
+        res.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text();
+    for needle in [
+        r#"glue_gateway_requests_total{route="/picking-lists",outcome="ok",status="200"} 3"#,
+        r#"glue_gateway_requests_total{route="/token",outcome="ok",status="200"} 1"#,
+        r#"glue_gateway_rejections_total{kind="invalid_token",reason="malformed"} 1"#,
+        r#"glue_gateway_rejections_total{kind="authorization_failed",reason="authorization_failed"} 1"#,
+        "glue_gateway_token_cache_hits_total 2",
+        "glue_gateway_token_cache_hit_ratio",
+        r#"glue_gateway_token_endpoint_duration_seconds_count{endpoint="/token",status="200"} 1"#,
+        "glue_gateway_request_duration_seconds_bucket",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    // Tokens never reach the logs.
+    let log = gw.stderr();
+    assert!(!log.contains(&token[..40]), "token in the log");
+    assert!(!log.contains(DEMO_PASSWORD), "password in the log");
+    assert!(log.contains("glue_gateway::access"), "{log}");
+}
+
+#[test]
+fn security_headers_on_every_answer_and_healthz() {
+    let gw = Gateway::start(&[]);
+    let answers = [
+        gw.get("/healthz").send(),
+        gw.get("/picking-lists").send(),
+        gw.get("/nowhere").send(),
+        gw.post("/token").body("grant_type=password").send(),
+        gw.get("/.well-known/jwks.json").send(),
+    ];
+    assert_eq!(answers[0].status, 200);
+    assert_eq!(answers[0].json()["status"], "ok");
+    for res in &answers {
+        for (k, v) in SECURITY_HEADERS {
+            assert_eq!(res.header(k), Some(v), "{k} on {res:?}");
+        }
+        // No CORS configured: no CORS headers.
+        assert_eq!(res.header("access-control-allow-origin"), None);
+    }
+}
+
+#[test]
+fn cors_preflight_and_simple_requests() {
+    let gw = Gateway::start_with(
+        &[],
+        &[(
+            "GLUE_BACKEND_CORS_ALLOW_ORIGIN",
+            "https://fulfillment.example, http://localhost:3000",
+        )],
+    );
+    let res = gw
+        .req("OPTIONS", "/picking-lists/x/picking-list-items")
+        .header("origin", "https://fulfillment.example")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send();
+    assert_eq!(res.status, 204, "{res:?}");
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://fulfillment.example")
+    );
+    let methods = res.header("access-control-allow-methods").unwrap();
+    for m in ["GET", "POST", "PATCH"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    let headers = res
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in ["authorization", "content-type", "accept", "accept-language"] {
+        assert!(headers.contains(h), "{headers}");
+    }
+    assert_eq!(res.header("access-control-allow-credentials"), None);
+    assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"));
+
+    // Another origin gets no allow-origin.
+    let res = gw
+        .req("OPTIONS", "/token")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send();
+    assert_eq!(res.header("access-control-allow-origin"), None);
+
+    // A simple request from an allowed origin.
+    let res = gw
+        .post("/token")
+        .header("origin", "http://localhost:3000")
+        .body(format!(
+            "grant_type=password&username={DEMO_USER}&password={DEMO_PASSWORD}"
+        ))
+        .send();
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+}
+
+/// Arguments, environment, text the error must contain.
+type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+
+#[test]
+fn bad_configuration_fails_with_exit_code_2_naming_the_setting() {
+    let dir = TempDir::new();
+    let bad_toml = dir.path().join("bad.toml");
+    std::fs::write(&bad_toml, "user_token_tll = 5\n").unwrap();
+    let bad_toml = bad_toml.to_string_lossy().into_owned();
+    let cases: Vec<Case<'_>> = vec![
+        (
+            vec!["--unauthenticated-status", "402"],
+            vec![],
+            "unauthenticated_status",
+        ),
+        (
+            vec![],
+            vec![("PRIVATE_KEY_PATH", "/nonexistent/key.pem")],
+            "private_key_path",
+        ),
+        (
+            vec![],
+            vec![(
+                "SPRYKER_OAUTH_KEY_PUBLIC",
+                "-----BEGIN PUBLIC KEY-----__LINE__AAAA__LINE__-----END PUBLIC KEY-----",
+            )],
+            "public_key_path",
+        ),
+        (vec!["--config", &bad_toml], vec![], "user_token_tll"),
+        (
+            vec!["--upstream", "https://glue.example"],
+            vec![],
+            "upstream",
+        ),
+        (
+            vec![],
+            vec![("GLUE_BACKEND_CORS_ALLOW_ORIGIN", "fulfillment.example")],
+            "cors_allow_origin",
+        ),
+        (vec!["--user-token-ttl", "soon"], vec![], "--user-token-ttl"),
+        (vec!["--max-token-size", "10"], vec![], "max_token_size"),
+    ];
+    for (args, env, needle) in cases {
+        let (status, stderr) = run_to_exit(&args, &env);
+        assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle} not in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    }
+}
+
+#[test]
+fn h2c_prior_knowledge() {
+    let gw = Gateway::start(&[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let req = http::Request::get(format!("http://{}/healthz", gw.addr))
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let res = send.send_request(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.version(), http::Version::HTTP_2);
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    });
+}

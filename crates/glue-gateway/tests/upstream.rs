@@ -1,0 +1,130 @@
+//! End to end in upstream mode: principal headers forwarded, spoofed ones
+//! stripped, 502 when the upstream is down, graceful shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn principal_headers_are_forwarded_and_spoofed_ones_stripped() {
+    let up = Upstream::start(Duration::ZERO);
+    let url = format!("http://{}/backend", up.addr);
+    let gw = Gateway::start(&["--upstream", &url, "--header-scopes", "x-scopes"]);
+    let user = gw.login();
+    let wh = gw.warehouse_token(&user);
+
+    // User token: uuid, id and scopes; the spoofed warehouse header is gone.
+    let res = gw
+        .get("/picking-lists?include=picking-list-items")
+        .bearer(&user)
+        .header("x-glue-warehouse-id", "2")
+        .header("x-glue-user-id", "999")
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("x-upstream"), Some("yes"));
+    // Security headers are added to proxied answers too.
+    assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"));
+    let echo = res.json();
+    assert_eq!(
+        echo["path"],
+        "/backend/picking-lists?include=picking-list-items"
+    );
+    let h = &echo["headers"];
+    assert_eq!(h["x-glue-user-uuid"], DEMO_UUID);
+    assert_eq!(h["x-glue-user-id"], "4");
+    assert_eq!(h["x-scopes"], "user back-office-user");
+    assert!(h.get("x-glue-warehouse-id").is_none(), "{h}");
+    assert_eq!(h["host"], up.addr.to_string());
+    assert_eq!(h["x-forwarded-host"], gw.addr.to_string());
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert!(h["authorization"].as_str().unwrap().starts_with("Bearer "));
+
+    // Warehouse token: only the warehouse id (and scopes).
+    let res = gw
+        .post(&format!("/picking-lists/{LIST_WH1}/start-picking"))
+        .bearer(&wh)
+        .header("x-glue-user-uuid", "spoofed")
+        .body("{}")
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let echo = res.json();
+    let h = &echo["headers"];
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["body"], "{}");
+    assert_eq!(h["x-glue-warehouse-id"], "1");
+    assert_eq!(h["x-scopes"], "warehouse");
+    assert!(h.get("x-glue-user-uuid").is_none(), "{h}");
+
+    // No token on a public path: forwarded, spoofed principal stripped.
+    let res = gw
+        .get("/health-check")
+        .header("x-glue-user-id", "4")
+        .header("x-glue-user-uuid", DEMO_UUID)
+        .header("x-scopes", "back-office-user")
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let h = &res.json()["headers"];
+    for name in ["x-glue-user-id", "x-glue-user-uuid", "x-scopes"] {
+        assert!(h.get(name).is_none(), "{name} forwarded: {h}");
+    }
+
+    // The auth layers still answer before the upstream.
+    let res = gw.get("/picking-lists").send();
+    assert_eq!(res.status, 403);
+    assert_eq!(res.header("x-upstream"), None);
+    // /token is answered by the gateway, never forwarded.
+    let res = gw.get("/token").send();
+    assert_eq!(res.status, 405);
+}
+
+#[test]
+fn upstream_down_is_a_502_with_a_glue_body() {
+    let url = format!("http://{}", closed_port());
+    let gw = Gateway::start(&["--upstream", &url]);
+    let token = gw.login();
+    let res = gw.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 502, "{}", res.text());
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    assert_eq!(
+        res.json(),
+        serde_json::json!([{"status":502,"code":null,"message":"Bad gateway."}])
+    );
+    let metrics = gw.get("/metrics").send().text();
+    assert!(
+        metrics.contains("glue_gateway_upstream_errors_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn sigterm_lets_the_in_flight_request_finish() {
+    let up = Upstream::start(Duration::from_millis(1500));
+    let url = format!("http://{}", up.addr);
+    let mut gw = Gateway::start(&["--upstream", &url]);
+    let token = gw.login();
+    let slow = gw.get("/slow").bearer(&token);
+    let in_flight = std::thread::spawn(move || slow.send());
+    std::thread::sleep(Duration::from_millis(400));
+    let stopped_at = Instant::now();
+    gw.signal("TERM");
+    // New connections are refused soon after the signal.
+    let start = Instant::now();
+    loop {
+        if std::net::TcpStream::connect(gw.addr).is_err() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "still accepting");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let res = in_flight.join().unwrap();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["path"], "/slow");
+    let status = gw.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}\n{}", gw.stderr());
+    assert!(stopped_at.elapsed() >= Duration::from_millis(900));
+    let log = gw.stderr();
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(log.contains("all connections closed"), "{log}");
+}
