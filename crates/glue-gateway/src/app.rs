@@ -57,6 +57,11 @@ pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
     ),
 ];
 
+/// Marks answers that came through the router, so that the bare answer of
+/// tower-http's `TimeoutLayer` can be told apart (and given Glue's body).
+#[derive(Debug, Clone, Copy)]
+struct Routed;
+
 /// What the running gateway shares between requests, signals and the server.
 pub(crate) struct Shared<ReqBody> {
     settings: Settings,
@@ -311,7 +316,11 @@ where
         let core_shared = Arc::clone(&shared);
         let core = tower::service_fn(move |req: Request<ReqBody>| {
             let shared = Arc::clone(&core_shared);
-            async move { Ok::<_, Infallible>(shared.route(req).await) }
+            async move {
+                let mut res = shared.route(req).await;
+                res.extensions_mut().insert(Routed);
+                Ok::<_, Infallible>(res)
+            }
         });
         let security: Vec<SetResponseHeaderLayer<HeaderValue>> = if shared.settings.security_headers
         {
@@ -363,9 +372,11 @@ where
         if preflight && res.status() == StatusCode::OK {
             *res.status_mut() = StatusCode::NO_CONTENT;
         }
-        let timed_out = res.status() == StatusCode::GATEWAY_TIMEOUT
-            || res.status() == StatusCode::SERVICE_UNAVAILABLE;
-        if timed_out && !res.headers().contains_key(CONTENT_TYPE) {
+        let timed_out = (res.status() == StatusCode::GATEWAY_TIMEOUT
+            || res.status() == StatusCode::SERVICE_UNAVAILABLE)
+            && res.extensions().get::<Routed>().is_none();
+        if timed_out {
+            metrics::counter!("glue_gateway_timeouts_total", "route" => route).increment(1);
             // tower-http's timeout answer has no body: give it Glue's.
             let status = res.status();
             let message = if status == StatusCode::GATEWAY_TIMEOUT {

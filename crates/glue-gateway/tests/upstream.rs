@@ -128,3 +128,82 @@ fn sigterm_lets_the_in_flight_request_finish() {
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(log.contains("all connections closed"), "{log}");
 }
+
+#[test]
+fn a_slow_upstream_hits_the_request_timeout() {
+    let up = Upstream::start(Duration::from_millis(2500));
+    let url = format!("http://{}", up.addr);
+    let gw = Gateway::start(&["--upstream", &url, "--request-timeout", "1"]);
+    let token = gw.login();
+    let res = gw.get("/slow").bearer(&token).send();
+    assert_eq!(res.status, 504, "{}", res.text());
+    assert_eq!(
+        res.json(),
+        serde_json::json!([{"status":504,"code":null,"message":"Gateway timeout."}])
+    );
+    assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"));
+}
+
+#[test]
+fn verify_only_mode_accepts_tokens_issued_elsewhere_and_forwards_token_requests() {
+    use aws_lc_rs::encoding::AsDer;
+    use glue_auth_core::{Claims, NumericDate, Principal, Scopes, UserPrincipal};
+
+    // The key pair of "Spryker": the gateway only gets the public half.
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let private_pem = pem::encode(&pem::Pem::new(
+        "PRIVATE KEY",
+        pair.as_der().unwrap().as_ref().to_vec(),
+    ));
+    let public_pem = pem::encode(&pem::Pem::new(
+        "PUBLIC KEY",
+        aws_lc_rs::signature::KeyPair::public_key(&pair)
+            .as_der()
+            .unwrap()
+            .as_ref()
+            .to_vec(),
+    ));
+    let signer = glue_auth_token::SigningKey::from_pem(private_pem.as_bytes()).unwrap();
+    let claims = Claims::builder(
+        Principal::User(UserPrincipal::new(7, "u-7", None::<String>)),
+        Scopes::from_iter(["user", "warehouse-user"]),
+    )
+    .jti("ab".repeat(40))
+    .audience("frontend")
+    .issued_at(NumericDate::now(), Duration::from_secs(600))
+    .build();
+    let token = signer.sign(&claims).unwrap();
+
+    let up = Upstream::start(Duration::ZERO);
+    let url = format!("http://{}", up.addr);
+    // Spryker's inline form: PEM with __LINE__ for newlines.
+    let inline = public_pem
+        .trim_end()
+        .replace("\r\n", "__LINE__")
+        .replace('\n', "__LINE__");
+    let gw = Gateway::start_with(
+        &["--upstream", &url],
+        &[("SPRYKER_OAUTH_KEY_PUBLIC", &inline)],
+    );
+    assert!(
+        !gw.stdout_rest.iter().any(|l| l.starts_with("try:")),
+        "{:?}",
+        gw.stdout_rest
+    );
+
+    // /token goes to the upstream that issues tokens.
+    let res = gw.post("/token").body("grant_type=password").send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["path"], "/token");
+
+    // Its tokens validate here; the principal is forwarded.
+    let res = gw.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let h = &res.json()["headers"];
+    assert_eq!(h["x-glue-user-id"], "7");
+    assert_eq!(h["x-glue-scopes"], "user warehouse-user");
+
+    // The JWKS publishes that public key.
+    let jwks = gw.get("/.well-known/jwks.json").send().json();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+}
