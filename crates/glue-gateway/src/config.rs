@@ -330,12 +330,22 @@ impl Options {
 }
 
 /// Where a key comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum KeySource {
     /// A file (reloaded on SIGHUP).
     File(PathBuf),
     /// PEM text from the environment or the config file (not reloadable).
     Inline(String),
+}
+
+/// Never prints inline key material.
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::File(p) => f.debug_tuple("File").field(p).finish(),
+            KeySource::Inline(_) => f.write_str("Inline(..)"),
+        }
+    }
 }
 
 /// CORS origins.

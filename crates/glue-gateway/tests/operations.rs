@@ -364,3 +364,15 @@ fn h2c_prior_knowledge() {
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     });
 }
+
+#[test]
+fn oversized_request_heads_are_refused() {
+    let gw = Gateway::start(&["--max-header-size", "8192"]);
+    let res = gw
+        .get("/healthz")
+        .header("x-filler", &"a".repeat(12 * 1024))
+        .send();
+    assert_eq!(res.status, 431, "{res:?}");
+    // The connection limit of the process is untouched: the next request works.
+    assert_eq!(gw.get("/healthz").send().status, 200);
+}
