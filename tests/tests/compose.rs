@@ -144,7 +144,7 @@ async fn tower_stack_served_by_hyper() {
 
     // Allowed: the handler answers, CORS headers added on the way out.
     let res = sender
-        .send_request(get(Caller::LegacyUser.authorization()))
+        .send_request(get(Caller::BackOffice.authorization()))
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);

@@ -179,7 +179,6 @@ impl fmt::Debug for Claims {
 }
 
 /// Builder for [`Claims`] of a token about to be issued.
-#[derive(Debug)]
 pub struct ClaimsBuilder {
     principal: Principal,
     scopes: Scopes,
@@ -236,6 +235,20 @@ impl ClaimsBuilder {
                 exp: self.exp,
             }),
         }
+    }
+}
+
+/// Never prints the `jti`, like [`Claims`].
+impl fmt::Debug for ClaimsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClaimsBuilder")
+            .field("principal", &self.principal)
+            .field("scopes", &self.scopes)
+            .field("aud", &self.aud)
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("exp", &self.exp)
+            .finish_non_exhaustive()
     }
 }
 
@@ -349,6 +362,10 @@ mod tests {
     #[test]
     fn debug_hides_jti() {
         let dbg = format!("{:?}", sample());
+        assert!(!dbg.contains("30ec4410"), "{dbg}");
+        let builder =
+            Claims::builder(sample().principal().clone(), Scopes::default()).jti("30ec4410secret");
+        let dbg = format!("{builder:?}");
         assert!(!dbg.contains("30ec4410"), "{dbg}");
     }
 }

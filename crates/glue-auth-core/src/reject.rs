@@ -97,6 +97,9 @@ pub enum Rejection {
     },
     /// The warehouse-or-user check failed: 403 "Authorization failed.", code null.
     AuthorizationFailed {
+        /// Whether the request carried a valid token at all (gRPC answers
+        /// UNAUTHENTICATED without one, PERMISSION_DENIED with one).
+        credentials: bool,
         /// The scope the route wanted, for the RFC 6750 `scope` attribute.
         required_scope: Option<Cow<'static, str>>,
     },
@@ -139,8 +142,9 @@ impl Rejection {
             Rejection::MissingToken { .. }
             | Rejection::InvalidToken { .. }
             | Rejection::UnsupportedSubject => true,
-            Rejection::Unauthorized { credentials, .. } => !credentials,
-            Rejection::AuthorizationFailed { .. } | Rejection::Unavailable { .. } => false,
+            Rejection::Unauthorized { credentials, .. }
+            | Rejection::AuthorizationFailed { credentials, .. } => !credentials,
+            Rejection::Unavailable { .. } => false,
         }
     }
 }
@@ -287,6 +291,9 @@ impl Reject for Rfc6750Rejection {
                 ),
                 Rejection::Unauthorized {
                     credentials: false, ..
+                }
+                | Rejection::AuthorizationFailed {
+                    credentials: false, ..
                 } => (
                     StatusCode::UNAUTHORIZED,
                     None,
@@ -294,7 +301,7 @@ impl Reject for Rfc6750Rejection {
                     None,
                 ),
                 Rejection::Unauthorized { required_scope, .. }
-                | Rejection::AuthorizationFailed { required_scope } => (
+                | Rejection::AuthorizationFailed { required_scope, .. } => (
                     StatusCode::FORBIDDEN,
                     Some("insufficient_scope"),
                     "The access token does not allow this request.",
@@ -411,6 +418,7 @@ mod tests {
         let req = head();
         let res = Rfc6750Rejection::new().realm("glue").reject(
             &Rejection::AuthorizationFailed {
+                credentials: true,
                 required_scope: Some("warehouse".into()),
             },
             &RequestHead::of(&req),
@@ -427,9 +435,17 @@ mod tests {
         assert_eq!(GrpcRejection::code(&Rejection::UnsupportedSubject), 16);
         assert_eq!(
             GrpcRejection::code(&Rejection::AuthorizationFailed {
+                credentials: true,
                 required_scope: None
             }),
             7
+        );
+        assert_eq!(
+            GrpcRejection::code(&Rejection::AuthorizationFailed {
+                credentials: false,
+                required_scope: None
+            }),
+            16
         );
         assert_eq!(
             GrpcRejection::code(&Rejection::Unavailable { retry_after: 1 }),

@@ -25,7 +25,9 @@ use crate::{ConfigError, Policy};
 ///   `/picking-lists/1`), as nginx's `merge_slashes` does, and literals match
 ///   percent-encoded spellings (`/picking%2Dlists` is `/picking-lists`), as
 ///   Symfony's router does: a different spelling of a protected path cannot
-///   dodge its route. Comparison is case-sensitive. Where the router behind
+///   dodge its route. Paths with a `.` or `..` segment (in any spelling) are
+///   refused as [deny](Policy::deny) would, whatever the route: they could
+///   resolve to a protected route behind us. Comparison is case-sensitive. Where the router behind
 ///   the layer normalizes paths differently, make unmatched routes
 ///   [deny](RouteTableBuilder::deny_unmatched).
 /// - A route for `GET` also matches `HEAD` (routers run the GET handler for
@@ -184,6 +186,12 @@ impl Pattern {
     }
 }
 
+/// A `.` or `..` segment, in any percent-encoded spelling.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/')
+        .any(|s| eq_percent_decoded(s, ".") || eq_percent_decoded(s, ".."))
+}
+
 /// `raw` (a path segment, possibly percent-encoded) equals `literal` once
 /// decoded; without allocating. A malformed escape compares as is.
 fn eq_percent_decoded(raw: &str, literal: &str) -> bool {
@@ -262,6 +270,11 @@ impl RouteTable {
     pub fn check(&self, head: &RequestHead<'_>, claims: Option<&Claims>) -> Result<(), Rejection> {
         if *head.method == Method::OPTIONS {
             return Ok(());
+        }
+        if has_dot_segment(head.uri.path()) {
+            // `/x/../picking-lists` matches no route here but may reach one
+            // behind us once an upstream resolves it: never let it through.
+            return Policy::deny().check(claims, head);
         }
         self.find(head.method, head.uri.path())
             .unwrap_or(&self.inner.default)

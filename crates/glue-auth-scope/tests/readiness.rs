@@ -86,7 +86,7 @@ async fn rejected_request_does_not_consume_readiness() {
     let res = fut.await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
-    // The allowed request used it up: the clone left behind must wait.
+    // The allowed request used the reservation up: the next one must wait.
     assert!(svc.poll_ready().is_pending());
     handle.allow(1);
     assert!(matches!(svc.poll_ready(), Poll::Ready(Ok(()))));
