@@ -139,8 +139,11 @@ pub enum Expect {
     /// token that does not fit; gRPC 7).
     Unauthorized403,
     /// Refused by the picking-list strategy: 403 "Authorization failed.",
-    /// code null (gRPC 7).
+    /// code null (a token that does not fit; gRPC 7).
     AuthFailed403,
+    /// Refused by the picking-list strategy without any token: the same 403
+    /// "Authorization failed." over HTTP, gRPC 16 UNAUTHENTICATED.
+    AuthFailedAnonymous403,
     /// Refused by the bearer layer: 401 `001` "Invalid access token." (gRPC 16).
     InvalidToken401,
 }
@@ -158,7 +161,7 @@ impl Expect {
             Expect::Unauthorized403 => {
                 GlueError::new_static(StatusCode::FORBIDDEN, None, "Unauthorized request.")
             }
-            Expect::AuthFailed403 => {
+            Expect::AuthFailed403 | Expect::AuthFailedAnonymous403 => {
                 GlueError::new_static(StatusCode::FORBIDDEN, None, "Authorization failed.")
             }
             Expect::InvalidToken401 => GlueError::INVALID_ACCESS_TOKEN,
@@ -184,7 +187,9 @@ impl Expect {
         match self {
             Expect::Handler(_) => 0,
             Expect::Fallback404 => 12,
-            Expect::Unauthorized401 | Expect::InvalidToken401 => 16,
+            Expect::Unauthorized401 | Expect::InvalidToken401 | Expect::AuthFailedAnonymous403 => {
+                16
+            }
             Expect::Unauthorized403 | Expect::AuthFailed403 => 7,
         }
     }

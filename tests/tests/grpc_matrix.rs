@@ -16,7 +16,8 @@ use tonic_picking::proto::{
 use tonic_prost::ProstCodec;
 
 use Expect::{
-    AuthFailed403 as AF, InvalidToken401 as BAD, Unauthorized401 as U401, Unauthorized403 as U403,
+    AuthFailed403 as AF, AuthFailedAnonymous403 as AFA, InvalidToken401 as BAD,
+    Unauthorized401 as U401, Unauthorized403 as U403,
 };
 
 /// Reached the demo handler: grpc-status 0.
@@ -35,9 +36,9 @@ enum Rpc {
 #[rustfmt::skip]
 const MATRIX: &[(Rpc, [Expect; 6])] = &[
     //                        BO    WU    legacy wh    none  bad
-    (Rpc::ListPickingLists, [OK,   OK,   OK,   OK,   AF,   BAD]),  // warehouse or user
-    (Rpc::GetPickingList,   [OK,   OK,   OK,   OK,   AF,   BAD]),  // warehouse or user
-    (Rpc::StartPicking,     [OK,   OK,   OK,   OK,   AF,   BAD]),  // warehouse or user
+    (Rpc::ListPickingLists, [OK,   OK,   AF,   OK,   AFA,  BAD]),  // warehouse or user
+    (Rpc::GetPickingList,   [OK,   OK,   AF,   OK,   AFA,  BAD]),  // warehouse or user
+    (Rpc::StartPicking,     [OK,   OK,   AF,   OK,   AFA,  BAD]),  // warehouse or user
     (Rpc::UpdateItems,      [OK,   OK,   OK,   U403, U401, BAD]),  // user required + user scope
     (Rpc::Unlisted,         [U403, U403, U403, U403, U401, BAD]),  // denied
 ];

@@ -16,8 +16,8 @@ use http_body_util::{BodyExt, Full};
 use tower::ServiceExt;
 
 use Expect::{
-    AuthFailed403 as AF, Fallback404 as NF, InvalidToken401 as BAD, Unauthorized401 as U401,
-    Unauthorized403 as U403,
+    AuthFailed403 as AF, AuthFailedAnonymous403 as AFA, Fallback404 as NF, InvalidToken401 as BAD,
+    Unauthorized401 as U401, Unauthorized403 as U403,
 };
 
 /// Reached the demo handler, which answered 200 with a JSON:API document.
@@ -56,9 +56,9 @@ const fn row(method: &'static str, path: &'static str, env: Env, expect: [Expect
 const MATRIX: &[Row] = &[
     //                                                                              BO    WU    legacy wh    none  bad
     // Picking lists: warehouse or user.
-    row("GET",    "/picking-lists",                              Env::JsonApi, [OK,   OK,   OK,   OK,   AF,   BAD]),
-    row("GET",    "/picking-lists/{list}",                       Env::JsonApi, [OK,   OK,   OK,   OK,   AF,   BAD]),
-    row("POST",   "/picking-lists/{list}/start-picking",         Env::JsonApi, [OK,   OK,   OK,   OK,   AF,   BAD]),
+    row("GET",    "/picking-lists",                              Env::JsonApi, [OK,   OK,   AF,   OK,   AFA,  BAD]),
+    row("GET",    "/picking-lists/{list}",                       Env::JsonApi, [OK,   OK,   AF,   OK,   AFA,  BAD]),
+    row("POST",   "/picking-lists/{list}/start-picking",         Env::JsonApi, [OK,   OK,   AF,   OK,   AFA,  BAD]),
     // User required + user scope (warehouse-user allowed).
     row("PATCH",  "/picking-lists/{list}/picking-list-items",    Env::JsonApi, [OK,   OK,   OK,   U403, U401, BAD]),
     // Not served by the demo: allowed requests reach the handler's 404 fallback.

@@ -363,7 +363,23 @@ async fn oversized_tokens_are_refused_before_decoding() {
     let a = answer(&format!("{}{pad}", user_token())).await;
     assert_invalid(&a, "oversized");
     assert_eq!(reason(&a), InvalidReason::Oversized);
-    // A token at the limit is decoded (and here refused for its signature).
+    // Exactly at the default limit (8 KiB) the token is decoded, and refused
+    // for what it is (here: its signature no longer matches); one byte more
+    // is refused unread.
+    let v = validator(&clock());
+    let token = user_token();
+    let at_limit = format!("{token}{}", "A".repeat(8192 - token.len()));
+    assert_eq!(at_limit.len(), 8192);
+    assert_ne!(
+        v.validate(&at_limit).unwrap_err(),
+        TokenError::Invalid(InvalidReason::Oversized)
+    );
+    let over = format!("{at_limit}A");
+    assert_eq!(
+        v.validate(&over).unwrap_err(),
+        TokenError::Invalid(InvalidReason::Oversized)
+    );
+    // A smaller configured limit applies to valid tokens too.
     let v = Validator::builder(test_keys())
         .max_token_len(64)
         .build()

@@ -155,14 +155,14 @@ impl Policy {
     }
 
     /// Spryker's "warehouse or user" strategy (picking lists): a user principal
-    /// whose scopes contain `back-office-user` or `warehouse-user` or are
-    /// exactly `["user"]`, or a warehouse principal whose token carries the
+    /// whose scopes contain `back-office-user` or `warehouse-user`, or a
+    /// warehouse principal whose token carries the
     /// `warehouse` scope. Failure, with or without a token: 403
     /// "Authorization failed.", code null ([`Rejection::AuthorizationFailed`]).
     ///
     /// Decisions where Spryker is loose or silent:
-    /// - legacy `["user"]` tokens pass: they predate the split into
-    ///   `back-office-user` and `warehouse-user` and were accepted here then;
+    /// - legacy `["user"]` tokens are refused here (SPEC §5.2 names only the
+    ///   two current user scopes), unlike in [`user_scope`](Policy::user_scope);
     /// - a warehouse token must carry the `warehouse` scope (deviation: Spryker
     ///   checks only `id_warehouse`).
     ///
@@ -238,7 +238,7 @@ impl Policy {
     /// let only_warehouse_1 = Policy::from_fn(|claims: Option<&Claims>, _: &RequestHead<'_>| {
     ///     match claims.and_then(|c| c.principal().as_warehouse()) {
     ///         Some(w) if w.id_warehouse() == 1 => Ok(()),
-    ///         _ => Err(Rejection::AuthorizationFailed { required_scope: Some("warehouse".into()) }),
+    ///         _ => Err(Rejection::AuthorizationFailed { credentials: true, required_scope: Some("warehouse".into()) }),
     ///     }
     /// });
     /// # let _ = only_warehouse_1;
@@ -343,8 +343,9 @@ fn unauthorized(
     }
 }
 
-fn authorization_failed(scope: &'static str) -> Rejection {
+fn authorization_failed(scope: &'static str, credentials: bool) -> Rejection {
     Rejection::AuthorizationFailed {
+        credentials,
         required_scope: Some(Cow::Borrowed(scope)),
     }
 }
@@ -401,14 +402,15 @@ impl Node {
             },
             Node::WarehouseOrUser { exists } => {
                 let Some(c) = claims else {
-                    return Err(authorization_failed(SCOPE_WAREHOUSE_OR_USER));
+                    return Err(authorization_failed(SCOPE_WAREHOUSE_OR_USER, false));
                 };
                 let p = c.principal();
                 if p.is_user() {
-                    if user_scope_ok(c.scopes(), true) {
+                    let s = c.scopes();
+                    if s.has_back_office_user() || s.has_warehouse_user() {
                         return Ok(());
                     }
-                    return Err(authorization_failed(SCOPE_ANY_USER));
+                    return Err(authorization_failed(SCOPE_ANY_USER, true));
                 }
                 match p.as_warehouse() {
                     Some(w)
@@ -417,7 +419,7 @@ impl Node {
                     {
                         Ok(())
                     }
-                    _ => Err(authorization_failed(SCOPE_WAREHOUSE)),
+                    _ => Err(authorization_failed(SCOPE_WAREHOUSE, true)),
                 }
             }
             Node::Scopes {
@@ -637,15 +639,19 @@ mod tests {
         for s in [
             &["user", "back-office-user"][..],
             &["user", "warehouse-user"],
-            &["user"],
         ] {
             assert!(check(&p, Some(&user(s))).is_ok(), "{s:?}");
         }
         assert!(check(&p, Some(&warehouse(7, &["warehouse"]))).is_ok());
         let failed = |r: Result<(), Rejection>| match r {
-            Err(Rejection::AuthorizationFailed { required_scope }) => required_scope,
+            Err(Rejection::AuthorizationFailed { required_scope, .. }) => required_scope,
             other => panic!("{other:?}"),
         };
+        // Legacy ["user"] tokens are not enough for picking lists (SPEC §5.2).
+        assert_eq!(
+            failed(check(&p, Some(&user(&["user"])))).as_deref(),
+            Some("back-office-user warehouse-user")
+        );
         assert_eq!(
             failed(check(&p, Some(&warehouse(7, &[])))).as_deref(),
             Some("warehouse")
@@ -662,7 +668,7 @@ mod tests {
         assert!(check(&checked, Some(&warehouse(1, &["warehouse"]))).is_ok());
         failed(check(&checked, Some(&warehouse(2, &["warehouse"]))));
         // The existence check is for warehouses only.
-        assert!(check(&checked, Some(&user(&["user"]))).is_ok());
+        assert!(check(&checked, Some(&user(&["user", "back-office-user"]))).is_ok());
     }
 
     #[test]

@@ -54,10 +54,18 @@ async fn grpc_trailers_only_answers() {
     let wu = user(&["user", "warehouse-user"]);
     let a = send(&app, grpc("/fulfillment.v1.Admin/DeleteUser", Some(&wu))).await;
     assert_eq!(a.headers["grpc-status"], "7");
-    // The picking strategy answers "Authorization failed." → 7, even without a token.
+    // The picking strategy answers "Authorization failed.": 16 without a
+    // token (nobody authenticated), 7 with one that does not fit.
     let a = send(&app, grpc("/fulfillment.v1.Picking/StartPicking", None)).await;
-    assert_eq!(a.headers["grpc-status"], "7");
+    assert_eq!(a.headers["grpc-status"], "16");
     assert_eq!(a.headers["grpc-message"], "Authorization failed.");
+    let legacy = user(&["user"]);
+    let a = send(
+        &app,
+        grpc("/fulfillment.v1.Picking/StartPicking", Some(&legacy)),
+    )
+    .await;
+    assert_eq!(a.headers["grpc-status"], "7");
 
     // Allowed calls reach the service; first match wins over the service-wide route.
     let a = send(
@@ -140,6 +148,7 @@ async fn closure_responder_and_closure_policy() {
                     Ok(())
                 } else {
                     Err(Rejection::AuthorizationFailed {
+                        credentials: claims.is_some(),
                         required_scope: None,
                     })
                 }
