@@ -8,7 +8,7 @@
 //! `Retry-After` instead of letting latency grow without bound.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
@@ -28,6 +28,11 @@ pub(crate) struct HashPool {
     /// inactive users are checked against it so that every path costs one
     /// verification.
     dummy: PasswordHash,
+    /// The cost of `dummy` (`PasswordHash::cost` parsed once).
+    dummy_cost: u32,
+    /// Set once a stored hash of another cost than the dummy's was seen (the
+    /// warning is logged once per server).
+    cost_warned: AtomicBool,
 }
 
 /// Decrements the admission count when the work is over (or abandoned before
@@ -48,17 +53,42 @@ impl HashPool {
     ) -> Result<Self, bcrypt::BcryptError> {
         let random = crate::crypto::hex(&crate::crypto::bytes::<16>());
         let dummy = PasswordHash::new(bcrypt::hash(random, dummy_cost)?);
+        // `bcrypt::hash` refuses costs outside 4..=31: the prefix parses.
+        let dummy_cost = dummy.cost().unwrap_or(dummy_cost);
         Ok(HashPool {
             permits: Arc::new(Semaphore::new(max_concurrent)),
             admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: max_concurrent + max_queued,
             dummy,
+            dummy_cost,
+            cost_warned: AtomicBool::new(false),
         })
     }
 
     #[cfg(test)]
     pub(crate) fn dummy(&self) -> &PasswordHash {
         &self.dummy
+    }
+
+    /// The bcrypt cost of the dummy hash.
+    pub(crate) fn dummy_cost(&self) -> u32 {
+        self.dummy_cost
+    }
+
+    /// Warns (once per pool) when a stored hash has another cost than the
+    /// dummy: unknown users then answer faster or slower than wrong passwords
+    /// of that user, and the answer time tells which usernames exist.
+    fn check_cost(&self, hash: &PasswordHash) {
+        let Some(cost) = hash.cost() else { return };
+        if cost != self.dummy_cost && !self.cost_warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                stored_cost = cost,
+                password_cost = self.dummy_cost,
+                "token endpoint: a stored password hash has another bcrypt cost than \
+                 `password_cost`; unknown users are then told apart by answer time: \
+                 set `password_cost` to the cost of the stored hashes"
+            );
+        }
     }
 
     /// Verifies `password` against `hash` (the dummy hash when `None`) on the
@@ -68,6 +98,9 @@ impl HashPool {
         password: Zeroizing<String>,
         hash: Option<PasswordHash>,
     ) -> Result<bool, Busy> {
+        if let Some(h) = &hash {
+            self.check_cost(h);
+        }
         let hash = hash.unwrap_or_else(|| self.dummy.clone());
         let handle = tokio::runtime::Handle::try_current().map_err(|_| {
             tracing::error!("the token endpoint needs a Tokio runtime for password hashing");

@@ -109,7 +109,9 @@
 //!   still finish.
 //! - **Timing**: unknown, blocked and deleted users cost one bcrypt
 //!   verification against a dummy hash of [`password_cost`](TokenServerBuilder::password_cost)
-//!   (default 10): keep it equal to the cost of the stored hashes.
+//!   (default 10, PHP's and Spryker's cost; not `bcrypt::DEFAULT_COST`, 12):
+//!   keep it equal to the cost of the stored hashes. The first stored hash
+//!   seen with another cost logs a `warn` once per server.
 //! - **Hashing pool**: full queue → 503 with `Retry-After` (the same answer as
 //!   a store outage), so that overload never turns into unbounded latency.
 //! - **Refresh grant** (off by default): the refresh token must belong to the

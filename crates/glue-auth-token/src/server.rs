@@ -16,6 +16,9 @@ use crate::store::{AccessTokenLog, RefreshTokens, UserDirectory, WarehouseAssign
 use crate::throttle::{Throttle, ThrottleSettings};
 use crate::{SigningKey, TokenEndpointLayer};
 
+/// PHP's `password_hash` cost, which Spryker's `spy_user.password` hashes use.
+const DEFAULT_PASSWORD_COST: u32 = 10;
+
 /// The shape of a successful `POST /token` answer (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ResponseStyle {
@@ -184,7 +187,9 @@ impl TokenServer {
             throttle: ThrottleSettings::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queued_hashes: 64,
-            password_cost: bcrypt::DEFAULT_COST,
+            // Not `bcrypt::DEFAULT_COST` (12 in bcrypt 0.19): PHP's
+            // `password_hash` and Spryker's stored hashes use 10.
+            password_cost: DEFAULT_PASSWORD_COST,
         }
     }
 
@@ -201,6 +206,12 @@ impl TokenServer {
     /// The signing key.
     pub fn signing_key(&self) -> &SigningKey {
         &self.shared.key
+    }
+
+    /// The bcrypt cost of the dummy hash unknown and inactive users are
+    /// checked against ([`TokenServerBuilder::password_cost`], default 10).
+    pub fn password_cost(&self) -> u32 {
+        self.shared.pool.dummy_cost()
     }
 }
 
@@ -414,7 +425,10 @@ impl TokenServerBuilder {
 
     /// The bcrypt cost of the stored hashes: unknown and inactive users are
     /// checked against a dummy hash of this cost, so their answers take as
-    /// long as a wrong password. Default 10 (PHP's `password_hash`).
+    /// long as a wrong password. Default 10 (PHP's `password_hash`, and the
+    /// cost of Spryker's stored hashes; not `bcrypt::DEFAULT_COST`, which is
+    /// 12). The first stored hash seen with another cost logs a warning once:
+    /// keep this equal to the cost of the stored hashes.
     pub fn password_cost(mut self, cost: u32) -> Self {
         self.password_cost = cost;
         self

@@ -720,3 +720,15 @@ fn server_is_send_sync_static_and_debug_hides_secrets() {
     assert!(!dbg.contains("$2y$"), "{dbg}");
     assert!(!dbg.contains("PRIVATE"), "{dbg}");
 }
+
+#[test]
+fn default_password_cost_is_phps_10() {
+    let dir = directory();
+    let server = TokenServer::builder(key(), dir.clone(), dir)
+        .build()
+        .unwrap();
+    // Spryker's hashes are cost 10: a dummy of bcrypt's DEFAULT_COST (12)
+    // would make unknown users 4x slower than wrong passwords.
+    assert_eq!(server.password_cost(), 10);
+    assert_eq!(setup().server.password_cost(), 4);
+}
