@@ -321,6 +321,7 @@ impl SqlStore {
         }
         let inner = &*self.inner;
         let (status_index, status_name) = status_values(u.status);
+        let explicit = id.is_some();
         let id = with_pool!(&inner.pool, p => {
             let mut tx = p.begin().await.map_err(sql_error)?;
             let q = sqlx::query_as::<_, (i64,)>(&inner.sql.user_insert)
@@ -340,7 +341,7 @@ impl SqlStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "username or uuid already taken"))?;
-            if let Some(sync) = &inner.sql.user_sync_seq {
+            if let (true, Some(sync)) = (explicit, &inner.sql.user_sync_seq) {
                 sqlx::query(sync).execute(&mut *tx).await.map_err(sql_error)?;
             }
             tx.commit().await.map_err(sql_error)?;
@@ -432,7 +433,7 @@ impl SqlStore {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| conflict_or(e, "warehouse id or name already taken"))?;
-                if let Some(sync) = &inner.sql.stock_sync_seq {
+                if let (Some(_), Some(sync)) = (warehouse.id, &inner.sql.stock_sync_seq) {
                     sqlx::query(sync).execute(&mut *tx).await.map_err(sql_error)?;
                 }
                 tx.commit().await.map_err(sql_error)?;

@@ -54,12 +54,14 @@ impl Dialect {
         }
     }
 
-    /// Moves a sequence past the ids inserted explicitly.
+    /// Moves a sequence past ids inserted explicitly (never backwards).
     fn sync_seq(self, seq: &str, table: &str, col: &str) -> Option<String> {
         match self {
             Dialect::Sqlite => None,
+            // Never backwards: another writer may hold ids it drew already.
             Dialect::Postgres => Some(format!(
-                "SELECT setval('{seq}', GREATEST((SELECT COALESCE(MAX({col}), 0) FROM {table}), 1))"
+                "SELECT setval('{seq}', GREATEST((SELECT COALESCE(MAX({col}), 0) FROM {table}), \
+                 (SELECT last_value FROM {seq}), 1))"
             )),
         }
     }
