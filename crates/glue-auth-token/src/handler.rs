@@ -485,12 +485,16 @@ impl Shared {
         })
     }
 
-    /// Stores a new family's first refresh token and logs the access token.
+    /// Stores a new family's first refresh token (only when the refresh
+    /// grant is on: otherwise nothing can ever redeem it) and logs the access
+    /// token.
     async fn store_new(&self, minted: &Minted) -> Result<(), Failure> {
-        self.refresh_tokens
-            .insert(minted.record.clone())
-            .await
-            .map_err(Failure::Store)?;
+        if self.settings.refresh_grant {
+            self.refresh_tokens
+                .insert(minted.record.clone())
+                .await
+                .map_err(Failure::Store)?;
+        }
         self.log_access(minted).await
     }
 

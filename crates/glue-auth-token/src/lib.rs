@@ -114,12 +114,16 @@
 //!   seen with another cost logs a `warn` once per server.
 //! - **Hashing pool**: full queue → 503 with `Retry-After` (the same answer as
 //!   a store outage), so that overload never turns into unbounded latency.
-//! - **Refresh grant** (off by default): the refresh token must belong to the
-//!   requesting client (default client when none is named); a spent or
-//!   revoked token revokes its whole family, concurrent presentations
-//!   included (exactly one of them wins). The user's status is not checked
-//!   again on refresh (as in league/oauth2-server); revoke the family to cut a
-//!   user off.
+//! - **Refresh grant** (off by default). When off, the answers still carry a
+//!   `refresh_token` (wire compatibility) but it is not stored: it can never
+//!   be redeemed, and callers cannot fill the store. When on: the refresh
+//!   token must belong to the requesting client (default client when none is
+//!   named); a spent or revoked token revokes its whole family, concurrent
+//!   presentations included (exactly one of them wins). The user's status is
+//!   not checked again on refresh (as in league/oauth2-server); revoke the
+//!   family to cut a user off. A full [`MemoryRefreshTokens`] evicts
+//!   (expired, then revoked, then soonest-expiring tokens) instead of
+//!   refusing, so filling it never blocks logins.
 //! - **Warehouse tokens** get the default client as `aud`; their refresh
 //!   tokens live as long as user refresh tokens.
 //! - Request body buffers are not zeroized (they may be shared with the HTTP

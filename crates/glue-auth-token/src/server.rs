@@ -277,7 +277,12 @@ fn check_path(p: &str) -> Result<Box<str>, ConfigError> {
 
 impl TokenServerBuilder {
     /// Refresh token storage. Default: a [`MemoryRefreshTokens`] of 100 000
-    /// tokens on the server's clock.
+    /// tokens on the server's clock (a full one evicts, it never refuses).
+    ///
+    /// Used only when the [refresh grant](Self::refresh_grant) is on. When it
+    /// is off (the default), logins and warehouse tokens still answer with a
+    /// `refresh_token` (Spryker's wire format), but it is not stored: it can
+    /// never be redeemed, and nothing fills the store.
     pub fn refresh_tokens(mut self, store: impl RefreshTokens + 'static) -> Self {
         self.refresh_tokens = Some(Arc::new(store));
         self
@@ -367,7 +372,9 @@ impl TokenServerBuilder {
     }
 
     /// Accept `grant_type=refresh_token` with rotation and reuse detection.
-    /// Default: off, refused as Spryker does (`unsupported_grant_type`).
+    /// Default: off, refused as Spryker does (`unsupported_grant_type`); the
+    /// refresh tokens issued meanwhile are not stored, so turning the grant on
+    /// later does not make them redeemable.
     pub fn refresh_grant(mut self, on: bool) -> Self {
         self.refresh_grant = on;
         self

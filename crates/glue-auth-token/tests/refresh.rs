@@ -145,3 +145,40 @@ async fn thirty_two_concurrent_uses_one_winner_family_revoked() {
         .is(400, INVALID_REFRESH);
     assert_eq!(store.len(), 2);
 }
+
+#[tokio::test]
+async fn grant_off_issues_refresh_tokens_but_stores_none() {
+    let store = Arc::new(MemoryRefreshTokens::new(1000));
+    let s = setup_with(|b| b.refresh_tokens(Arc::clone(&store)));
+    let a = login(&s.server, SONIA, PASSWORD).await;
+    assert_eq!(a.status, 200);
+    // Wire compatibility: the answer still carries a refresh token.
+    assert!(tokens(&a).1.len() >= 64);
+    let user = tokens(&a).0;
+    for _ in 0..5 {
+        let w = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+        assert_eq!(w.status, 201);
+        assert!(w.json()[0]["refreshToken"].as_str().unwrap().len() >= 64);
+    }
+    assert!(store.is_empty(), "{store:?}");
+}
+
+#[tokio::test]
+async fn full_store_evicts_and_logins_keep_working() {
+    let store = Arc::new(MemoryRefreshTokens::new(3));
+    let s = setup_with(|b| b.refresh_grant(true).refresh_tokens(Arc::clone(&store)));
+    let user = sonia_token(&s.server).await;
+    // A user token holder mints far more warehouse tokens than the capacity.
+    for _ in 0..20 {
+        let w = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+        assert_eq!(w.status, 201, "{}", w.text());
+    }
+    assert_eq!(store.len(), 3);
+    // Logins still succeed, and the newest refresh token works.
+    for _ in 0..3 {
+        assert_eq!(login(&s.server, SONIA, PASSWORD).await.status, 200);
+    }
+    let (_, r) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+    assert_eq!(use_refresh(&s.server, &r).await.status, 200);
+    assert_eq!(store.len(), 3);
+}
