@@ -371,6 +371,21 @@ impl SqlStore {
         self.inner.layout
     }
 
+    /// Checks that the database answers (`SELECT 1`), within the operation
+    /// timeout: for readiness probes.
+    pub async fn ping(&self) -> Result<(), SqlError> {
+        let r = self
+            .bounded(async {
+                with_pool!(&self.inner.pool, p => sqlx::query("SELECT 1")
+                    .execute(p)
+                    .await
+                    .map_err(store_error)
+                    .map(drop))
+            })
+            .await;
+        r.map_err(SqlError::from)
+    }
+
     /// Closes every pooled connection; later calls fail with
     /// [`StoreError::Unavailable`].
     pub async fn close(&self) {

@@ -324,7 +324,9 @@ async fn admin_refresh_tokens() {
 #[tokio::test]
 async fn closed_pool_is_unavailable_not_a_panic() {
     let store = make().await.unwrap();
+    store.ping().await.unwrap();
     store.close().await;
+    assert!(matches!(store.ping().await, Err(SqlError::Unavailable(_))));
     let t = std::time::Instant::now();
     assert!(matches!(
         store.find_by_username(SONIA).await,
