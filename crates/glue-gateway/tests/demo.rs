@@ -306,9 +306,13 @@ fn older_release_settings_from_a_config_file_and_env() {
     // The environment wins over the file.
     assert_eq!(doc[0]["expires_in"], 120);
     let token = doc[0]["access_token"].as_str().unwrap();
-    // Legacy scopes still reach the picking lists.
+    // Legacy ["user"] tokens may exchange themselves for a warehouse token
+    // (SPEC §3) but are not an allowed user scope on picking lists (§5.2).
+    let res = gw.post("/warehouse-tokens").bearer(token).send();
+    assert_eq!(res.status, 201, "{}", res.text());
     let res = gw.get("/picking-lists").bearer(token).send();
-    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(res.json()[0]["message"], "Authorization failed.");
     // Older releases: 403 for a missing token.
     let res = gw
         .get("/picking-lists")
@@ -316,4 +320,39 @@ fn older_release_settings_from_a_config_file_and_env() {
         .send();
     assert_eq!(res.status, 403);
     assert_eq!(res.json()[0]["code"], "002");
+}
+
+#[test]
+fn refresh_grant_when_switched_on() {
+    let gw = Gateway::start(&["--refresh-grant"]);
+    let res = gw
+        .post("/token")
+        .body(format!(
+            "grant_type=password&username={DEMO_USER}&password={DEMO_PASSWORD}"
+        ))
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let refresh = res.json()["refresh_token"].as_str().unwrap().to_owned();
+    let res = gw
+        .post("/token")
+        .body(format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let token = res.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(gw.get("/picking-lists").bearer(&token).send().status, 200);
+    // A spent refresh token is refused.
+    let res = gw
+        .post("/token")
+        .body(format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .send();
+    assert_eq!(res.status, 400, "{}", res.text());
+
+    // Off (default): Spryker's refusal.
+    let gw = Gateway::start(&[]);
+    let res = gw
+        .post("/token")
+        .body("grant_type=refresh_token&refresh_token=abc")
+        .send();
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()[0]["code"], "unsupported_grant_type");
 }
