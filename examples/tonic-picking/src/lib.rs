@@ -63,8 +63,8 @@
 //!     )
 //!     .await
 //!     .unwrap_err();
-//! // No token on a picking-list method: PERMISSION_DENIED from the scope layer.
-//! assert_eq!(status.code(), tonic::Code::PermissionDenied);
+//! // No token on a picking-list method: UNAUTHENTICATED from the scope layer.
+//! assert_eq!(status.code(), tonic::Code::Unauthenticated);
 //! # }
 //! ```
 

@@ -76,7 +76,7 @@ async fn binary_serves_allowed_and_refused_calls() {
 
     for (token, expected) in [
         (Some(warehouse_token()), Ok(2)),
-        (None, Err(tonic::Code::PermissionDenied)),
+        (None, Err(tonic::Code::Unauthenticated)),
     ] {
         let mut req = tonic::Request::new(ListPickingListsRequest {});
         if let Some(t) = token {
