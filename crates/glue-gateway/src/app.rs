@@ -19,8 +19,7 @@ use glue_auth_core::{KeySet, Rejection};
 use glue_auth_scope::{ScopeLayer, SprykerBackend};
 use glue_auth_token::store::WarehouseAssignments;
 use glue_auth_token::{
-    ClientAddress, MemoryDirectory, MemoryRefreshTokens, ResponseStyle, SigningKey,
-    ThrottleSettings, TokenEndpointLayer, TokenServer,
+    ClientAddress, ResponseStyle, SigningKey, ThrottleSettings, TokenEndpointLayer, TokenServer,
 };
 use http::header::{
     ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderName,
@@ -41,6 +40,7 @@ use crate::config::{ConfigError, Cors, Settings};
 use crate::demo::Demo;
 use crate::keys::{self, KeyMaterial};
 use crate::proxy::Proxy;
+use crate::stores::{Stores, WarehouseCache};
 
 type Inner<ReqBody> = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
 
@@ -69,8 +69,9 @@ pub(crate) struct Shared<ReqBody> {
     validator: Validator,
     /// `None` in verify-only mode (no private key).
     token: Option<RwLock<TokenEndpointLayer>>,
-    directory: MemoryDirectory,
-    refresh_tokens: Arc<MemoryRefreshTokens>,
+    /// Users, assignments, refresh tokens, access-token log: shared by every
+    /// rebuild of the token endpoint.
+    stores: Stores,
     /// Bearer + scope + demo/proxy.
     protected: Inner<ReqBody>,
     metrics: Option<PrometheusHandle>,
@@ -117,12 +118,11 @@ fn validator_error(e: glue_auth_bearer::ConfigError) -> ConfigError {
 fn build_token_server(
     s: &Settings,
     key: SigningKey,
-    directory: &MemoryDirectory,
-    refresh_tokens: &Arc<MemoryRefreshTokens>,
+    stores: &Stores,
     validator: &Validator,
 ) -> Result<TokenServer, ConfigError> {
-    let mut b = TokenServer::builder(key, directory.clone(), directory.clone())
-        .refresh_tokens(Arc::clone(refresh_tokens))
+    let mut b = stores
+        .token_server(key)
         .validator(validator.clone())
         .clients(s.client_ids.iter().cloned())
         .response_style(if s.token_response_array {
@@ -212,6 +212,7 @@ where
     pub(crate) fn new(
         settings: Settings,
         material: KeyMaterial,
+        stores: Stores,
         metrics: Option<PrometheusHandle>,
     ) -> Result<Self, ConfigError> {
         let s = settings;
@@ -231,23 +232,32 @@ where
         };
         let validator = vb.build().map_err(validator_error)?;
 
-        let directory = match &s.users_file {
-            Some(path) => MemoryDirectory::from_json_file(path)
-                .map_err(|e| ConfigError::new("users_file", format!("{}: {e}", path.display())))?,
-            None => MemoryDirectory::demo(),
-        };
-        let refresh_tokens = Arc::new(MemoryRefreshTokens::new(100_000));
         let token = match material.signing {
             Some(key) => Some(RwLock::new(
-                build_token_server(&s, key, &directory, &refresh_tokens, &validator)?.layer(),
+                build_token_server(&s, key, &stores, &validator)?.layer(),
             )),
             None => None,
         };
 
-        let exists_dir = directory.clone();
-        let table = SprykerBackend::new()
-            .unauthenticated_status(s.unauthenticated_status)
-            .warehouse_exists(move |id| ready_now(exists_dir.warehouse_exists(id)).unwrap_or(false))
+        // The scope layer asks synchronously whether a warehouse exists: the
+        // in-memory directory answers at once; a SQL store is asked before the
+        // scope layer runs (cached), see `WarehouseCache`.
+        let warehouse_cache = stores.sql().cloned().map(WarehouseCache::new);
+        let table = SprykerBackend::new().unauthenticated_status(s.unauthenticated_status);
+        let table = match (&stores, &warehouse_cache) {
+            (_, Some(cache)) => {
+                let cache = cache.clone();
+                table.warehouse_exists(move |id| cache.exists(id))
+            }
+            (Stores::Memory { directory, .. }, None) => {
+                let dir = directory.clone();
+                table.warehouse_exists(move |id| {
+                    ready_now(dir.warehouse_exists(id)).unwrap_or(false)
+                })
+            }
+            (Stores::Sql(_), None) => table,
+        };
+        let table = table
             .build()
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
 
@@ -261,7 +271,7 @@ where
             }
             None => {
                 let demo = Demo::new(
-                    Arc::new(directory.clone()) as Arc<dyn WarehouseAssignments>,
+                    stores.assignments() as Arc<dyn WarehouseAssignments>,
                     s.body_limit,
                 );
                 BoxCloneSyncService::new(tower::service_fn(move |req: Request<ReqBody>| {
@@ -270,12 +280,32 @@ where
                 }))
             }
         };
+        let scoped: Inner<ReqBody> = BoxCloneSyncService::new(
+            ServiceBuilder::new()
+                .map_response(|res: Response<_>| res.map(boxed))
+                .layer(ScopeLayer::new(table))
+                .service(app),
+        );
+        let scoped = match warehouse_cache {
+            Some(cache) => {
+                BoxCloneSyncService::new(tower::service_fn(move |req: Request<ReqBody>| {
+                    let cache = cache.clone();
+                    let scoped = scoped.clone();
+                    async move {
+                        if let Err(e) = cache.prepare(req.extensions().get()).await {
+                            tracing::warn!(error = %e, "warehouse look-up failed: store unavailable");
+                            return Ok(unavailable());
+                        }
+                        scoped.oneshot(req).await
+                    }
+                }))
+            }
+            None => scoped,
+        };
         let protected = ServiceBuilder::new()
             .map_response(|res: Response<_>| res.map(boxed))
             .layer(BearerAuthLayer::new(validator.clone()))
-            .map_response(|res: Response<_>| res.map(boxed))
-            .layer(ScopeLayer::new(table))
-            .service(app);
+            .service(scoped);
         let protected = BoxCloneSyncService::new(protected);
 
         let timeout_status = if s.upstream.is_some() {
@@ -308,8 +338,7 @@ where
             keys,
             validator,
             token,
-            directory,
-            refresh_tokens,
+            stores,
             protected,
             metrics,
         });
@@ -443,16 +472,9 @@ where
         let s = &self.shared;
         let material = keys::load(&s.settings)?;
         let new_layer = match (&s.token, material.signing) {
-            (Some(_), Some(key)) => Some(
-                build_token_server(
-                    &s.settings,
-                    key,
-                    &s.directory,
-                    &s.refresh_tokens,
-                    &s.validator,
-                )?
-                .layer(),
-            ),
+            (Some(_), Some(key)) => {
+                Some(build_token_server(&s.settings, key, &s.stores, &s.validator)?.layer())
+            }
             (None, None) => None,
             _ => {
                 return Err(ConfigError::new(
@@ -481,7 +503,7 @@ where
         let path = req.uri().path();
         let get = req.method() == Method::GET || req.method() == Method::HEAD;
         if get && path == "/healthz" {
-            return json_response(StatusCode::OK, r#"{"status":"ok"}"#.into(), false);
+            return self.health().await;
         }
         if get && path == "/.well-known/jwks.json" {
             let body = keys::jwks(&self.keys.keys()).to_string();
@@ -531,6 +553,56 @@ where
             Err(never) => match never {},
         }
     }
+}
+
+impl<ReqBody> Shared<ReqBody> {
+    /// `GET /healthz`: the process serves (always 200: validating tokens needs
+    /// no database), and whether the database answers.
+    async fn health(&self) -> Response<Body> {
+        let kind = self.stores.kind();
+        let (status, database) = match self.stores.sql() {
+            None => ("ok", "ok"),
+            Some(store) => {
+                let ping = tokio::time::timeout(HEALTH_PING_TIMEOUT, store.ping()).await;
+                match ping {
+                    Ok(Ok(())) => ("ok", "ok"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "health check: database unavailable");
+                        ("degraded", "unavailable")
+                    }
+                    Err(_) => {
+                        tracing::warn!("health check: database did not answer in time");
+                        ("degraded", "unavailable")
+                    }
+                }
+            }
+        };
+        metrics::gauge!("glue_gateway_database_up").set(if database == "ok" { 1.0 } else { 0.0 });
+        let body = serde_json::json!({
+            "status": status,
+            "database": database,
+            "store": kind,
+        });
+        json_response(StatusCode::OK, body.to_string(), true)
+    }
+}
+
+/// How long `/healthz` waits for the database.
+const HEALTH_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// 503 with `Retry-After` and Glue's body (a store that is down).
+fn unavailable() -> Response<Body> {
+    let glue = glue_auth_core::GlueError::new_static(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        "Service temporarily unavailable.",
+    )
+    .to_response(glue_auth_core::Envelope::Plain);
+    let (mut parts, body) = glue.into_parts();
+    parts
+        .headers
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(5));
+    Response::from_parts(parts, full(body))
 }
 
 fn json_response(status: StatusCode, body: String, no_store: bool) -> Response<Body> {

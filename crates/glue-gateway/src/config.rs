@@ -55,11 +55,15 @@ impl std::error::Error for ConfigError {}
 )]
 pub(crate) struct Cli {
     /// TOML configuration file.
-    #[arg(long, env = "GLUE_GATEWAY_CONFIG", value_name = "PATH")]
+    #[arg(long, env = "GLUE_GATEWAY_CONFIG", value_name = "PATH", global = true)]
     pub(crate) config: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) options: Options,
+
+    /// Administration; without a subcommand the gateway serves.
+    #[command(subcommand)]
+    pub(crate) command: Option<crate::admin::Command>,
 }
 
 /// Every setting, all optional: the same struct is read from flags/env and
@@ -73,8 +77,9 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_LISTEN", value_name = "ADDR")]
     pub(crate) listen: Option<SocketAddr>,
 
-    /// Data directory (dev keys are generated here). Default ./data.
-    #[arg(long, env = "GLUE_GATEWAY_DATA_DIR", value_name = "DIR")]
+    /// Data directory (dev keys and the default SQLite database live here).
+    /// Default ./data.
+    #[arg(long, env = "GLUE_GATEWAY_DATA_DIR", value_name = "DIR", global = true)]
     pub(crate) data_dir: Option<PathBuf>,
 
     /// Forward authenticated requests to this Glue backend (http://host:port[/prefix])
@@ -124,9 +129,83 @@ pub(crate) struct Options {
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub(crate) jwt_kid: Option<bool>,
 
+    // ---- database -----------------------------------------------------
+    /// Where users, warehouse assignments, refresh tokens and the access-token
+    /// log live: `postgres://user:password@host:port/db`, `sqlite:PATH` (or a
+    /// plain path), or `memory:` (the demo data in memory, lost on exit).
+    /// Default: the SQLite file glue.db in the data directory, created and
+    /// seeded with the demo data on first start. Prefer the environment over
+    /// the flag (flags show up in `ps`).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        global = true
+    )]
+    #[serde(alias = "DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+
+    /// Table layout: `own` (tables created and migrated by the gateway,
+    /// default) or `spryker` (an existing Spryker PostgreSQL database: nothing
+    /// is created, users are read from spy_user).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_DATABASE_LAYOUT",
+        value_name = "own|spryker",
+        global = true
+    )]
+    pub(crate) database_layout: Option<String>,
+
+    /// Seed the demo data (sonia@spryker.com, warehouses 1 and 2) into an empty
+    /// database. Default: true for SQLite, false for PostgreSQL; never with
+    /// the spryker layout.
+    #[arg(long, env = "GLUE_GATEWAY_DATABASE_SEED_DEMO", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new(), global = true)]
+    pub(crate) database_seed_demo: Option<bool>,
+
+    /// Pooled database connections at most. Default 10.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_DATABASE_MAX_CONNECTIONS",
+        value_name = "N",
+        global = true
+    )]
+    pub(crate) database_max_connections: Option<u32>,
+
+    /// Seconds a request waits for a pooled connection (connecting included)
+    /// before answering 503. Default 2.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_DATABASE_ACQUIRE_TIMEOUT",
+        value_name = "SECS",
+        global = true
+    )]
+    pub(crate) database_acquire_timeout: Option<u64>,
+
+    /// Deadline of one database operation in seconds (also PostgreSQL's
+    /// statement_timeout and lock_timeout); past it: 503. Default 5.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_DATABASE_OPERATION_TIMEOUT",
+        value_name = "SECS",
+        global = true
+    )]
+    pub(crate) database_operation_timeout: Option<u64>,
+
+    /// Seconds to wait at start for the database to answer (connect, migrate,
+    /// seed), retrying. Default 30.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_DATABASE_CONNECT_TIMEOUT",
+        value_name = "SECS",
+        global = true
+    )]
+    pub(crate) database_connect_timeout: Option<u64>,
+
     // ---- users --------------------------------------------------------
-    /// Users, warehouses and assignments as JSON (see docs/operations.md).
-    /// Default: the demo user sonia@spryker.com / change123, warehouse 1.
+    /// Users, warehouses and assignments as JSON, kept in memory instead of a
+    /// database (see docs/operations.md); excludes `database_url`.
     #[arg(long, env = "GLUE_GATEWAY_USERS_FILE", value_name = "PATH")]
     pub(crate) users_file: Option<PathBuf>,
 
@@ -315,7 +394,9 @@ impl Options {
         let hi = self;
         let lo = lower;
         merge_fields!(hi, lo;
-            listen, data_dir, upstream, private_key_path, public_key_path, private_key,
+            listen, data_dir, database_url, database_layout, database_seed_demo,
+            database_max_connections, database_acquire_timeout, database_operation_timeout,
+            database_connect_timeout, upstream, private_key_path, public_key_path, private_key,
             public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
@@ -348,6 +429,62 @@ impl fmt::Debug for KeySource {
     }
 }
 
+/// Where the stores live.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum DatabaseUrl {
+    /// `memory:`: `MemoryDirectory` (demo data) and `MemoryRefreshTokens`.
+    Memory,
+    /// `users_file`: that file in a `MemoryDirectory`, refresh tokens in memory.
+    UsersFile(PathBuf),
+    /// A SQLite file or in-memory SQLite database (`SqlStore`).
+    Sqlite(String),
+    /// A PostgreSQL server (`SqlStore`); may carry a password.
+    Postgres(String),
+}
+
+/// Never prints a password.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Memory => f.write_str("memory:"),
+            DatabaseUrl::UsersFile(p) => write!(f, "users file {}", p.display()),
+            DatabaseUrl::Sqlite(u) => f.write_str(u),
+            DatabaseUrl::Postgres(u) => f.write_str(&redact_url(u)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub(crate) fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((auth, host)) = rest.rsplit_once('@')
+    {
+        let user = auth.split_once(':').map_or(auth, |(u, _)| u);
+        let masked = if auth.contains(':') { ":***" } else { "" };
+        return format!("{scheme}://{user}{masked}@{host}");
+    }
+    url.to_owned()
+}
+
+/// Database settings (SQL stores).
+#[derive(Debug, Clone)]
+pub(crate) struct DatabaseSettings {
+    pub(crate) url: DatabaseUrl,
+    /// The existing-Spryker-database layout (PostgreSQL only).
+    pub(crate) spryker_layout: bool,
+    pub(crate) seed_demo: Option<bool>,
+    pub(crate) max_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) operation_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+}
+
 /// CORS origins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cors {
@@ -366,7 +503,7 @@ pub(crate) struct Settings {
     pub(crate) public_key: Option<KeySource>,
     pub(crate) extra_public_keys: Vec<PathBuf>,
     pub(crate) jwt_kid: bool,
-    pub(crate) users_file: Option<PathBuf>,
+    pub(crate) database: DatabaseSettings,
     pub(crate) unauthenticated_status: StatusCode,
     pub(crate) token_response_array: bool,
     pub(crate) legacy_scopes: bool,
@@ -422,12 +559,90 @@ impl PrincipalHeaders {
 }
 
 /// Reads the command line, the environment and the config file.
-pub(crate) fn load(cli: Cli) -> Result<Settings, ConfigError> {
-    let file = match &cli.config {
+pub(crate) fn load(config: Option<&Path>, options: Options) -> Result<Settings, ConfigError> {
+    let file = match config {
         Some(path) => read_file(path)?,
         None => Options::default(),
     };
-    check(cli.options.merge(file))
+    check(options.merge(file))
+}
+
+fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigError> {
+    let raw = o
+        .database_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let url = match (raw, &o.users_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::new(
+                "users_file",
+                "users_file keeps users in memory: it cannot be combined with database_url \
+                 (import the users into the database with `glue-gateway user add` instead)",
+            ));
+        }
+        (None, Some(path)) => DatabaseUrl::UsersFile(path.clone()),
+        (None, None) => {
+            DatabaseUrl::Sqlite(data_dir.join("glue.db").to_string_lossy().into_owned())
+        }
+        (Some("memory:"), None) => DatabaseUrl::Memory,
+        (Some(u), None) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            DatabaseUrl::Postgres(u.to_owned())
+        }
+        (Some(u), None) if u.starts_with("sqlite:") || !u.contains("://") => {
+            DatabaseUrl::Sqlite(u.to_owned())
+        }
+        (Some(u), None) => {
+            return Err(ConfigError::new(
+                "database_url",
+                format!(
+                    "{} is not a database URL: use postgres://, sqlite:PATH, a file path or memory:",
+                    redact_url(u)
+                ),
+            ));
+        }
+    };
+    let spryker_layout = match o
+        .database_layout
+        .as_deref()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") | Some("own") => false,
+        Some("spryker") => true,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "database_layout",
+                format!("{other:?} is neither `own` nor `spryker`"),
+            ));
+        }
+    };
+    if spryker_layout && !matches!(url, DatabaseUrl::Postgres(_)) {
+        return Err(ConfigError::new(
+            "database_layout",
+            "the spryker layout needs a postgres:// database_url",
+        ));
+    }
+    let max_connections = positive(o.database_max_connections, 10, "database_max_connections")?;
+    Ok(DatabaseSettings {
+        url,
+        spryker_layout,
+        seed_demo: o.database_seed_demo,
+        max_connections,
+        acquire_timeout: secs(o.database_acquire_timeout, 2, "database_acquire_timeout", 1)?,
+        operation_timeout: secs(
+            o.database_operation_timeout,
+            5,
+            "database_operation_timeout",
+            1,
+        )?,
+        connect_timeout: secs(
+            o.database_connect_timeout,
+            30,
+            "database_connect_timeout",
+            1,
+        )?,
+    })
 }
 
 fn read_file(path: &Path) -> Result<Options, ConfigError> {
@@ -505,6 +720,8 @@ fn header_name(
 }
 
 fn check(o: Options) -> Result<Settings, ConfigError> {
+    let data_dir = o.data_dir.clone().unwrap_or_else(|| PathBuf::from("data"));
+    let database = database(&o, &data_dir)?;
     let listen = o
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
@@ -707,13 +924,13 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
     }
     Ok(Settings {
         listen,
-        data_dir: o.data_dir.unwrap_or_else(|| PathBuf::from("data")),
+        data_dir,
         upstream,
         private_key,
         public_key,
         extra_public_keys,
         jwt_kid: o.jwt_kid.unwrap_or(false),
-        users_file: o.users_file,
+        database,
         unauthenticated_status,
         token_response_array,
         legacy_scopes: o.legacy_scopes.unwrap_or(false),

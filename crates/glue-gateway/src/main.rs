@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admin;
 mod app;
 mod body;
 mod config;
@@ -13,6 +14,7 @@ mod demo;
 mod keys;
 mod proxy;
 mod server;
+mod stores;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
@@ -25,10 +27,10 @@ use crate::config::{ConfigError, Settings};
 /// Exit code for configuration errors (as for usage errors).
 const EXIT_CONFIG: u8 = 2;
 
-fn init_logging(s: &Settings) {
+fn init_logging(s: &Settings, default: &str) {
     let filter = match &s.log {
         Some(f) => EnvFilter::new(f),
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -73,11 +75,19 @@ fn config_error(e: &ConfigError) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = config::Cli::parse();
-    let settings = match config::load(cli) {
+    let settings = match config::load(cli.config.as_deref(), cli.options) {
         Ok(s) => s,
         Err(e) => return config_error(&e),
     };
-    init_logging(&settings);
+    // Admin commands talk on stdout; their logs stay quiet unless asked.
+    init_logging(
+        &settings,
+        if cli.command.is_some() {
+            "warn"
+        } else {
+            "info"
+        },
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -88,7 +98,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(start(settings))
+    match cli.command {
+        Some(command) => runtime.block_on(admin::run(settings, command)),
+        None => runtime.block_on(start(settings)),
+    }
 }
 
 async fn start(settings: Settings) -> ExitCode {
@@ -121,8 +134,27 @@ async fn start(settings: Settings) -> ExitCode {
             }
         });
     }
-    let demo_users = settings.users_file.is_none();
-    let gateway = match app::Gateway::new(settings.clone(), material.clone(), metrics) {
+    let demo_users = !matches!(settings.database.url, config::DatabaseUrl::UsersFile(_));
+    let stores = match stores::Stores::open(
+        &settings.database,
+        &settings.data_dir,
+        &settings.client_ids,
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(stores::OpenError::Config(e)) => return config_error(&e),
+        Err(stores::OpenError::Database(e)) => {
+            tracing::error!(database = %settings.database.url, error = %e, "cannot open the database");
+            eprintln!(
+                "glue-gateway: cannot open the database {}: {e}",
+                settings.database.url
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(store = stores.kind(), database = %settings.database.url, "stores open");
+    let gateway = match app::Gateway::new(settings.clone(), material.clone(), stores, metrics) {
         Ok(g) => g,
         Err(e) => return config_error(&e),
     };

@@ -75,6 +75,10 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         .env_remove("PUBLIC_KEY_PATH")
         .env_remove("SPRYKER_OAUTH_KEY_PRIVATE")
         .env_remove("SPRYKER_OAUTH_KEY_PUBLIC")
+        // scripts/with-postgres.sh exports DATABASE_URL: tests choose their
+        // database explicitly.
+        .env_remove("DATABASE_URL")
+        .env_remove("GLUE_GATEWAY_CONFIG")
         .stdin(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);

@@ -1,0 +1,357 @@
+//! Admin subcommands: users, warehouse assignments, refresh tokens, on the
+//! database the gateway is configured with (same settings, same data
+//! directory). Nothing secret is ever printed: no passwords, hashes or
+//! tokens (refresh tokens appear as an 8-digit prefix of their SHA-256).
+
+use std::io::{BufRead as _, Write as _};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use glue_auth_core::{NumericDate, Principal};
+use glue_auth_sql::{NewUser, NewWarehouse, SqlError, SqlStore, TokenFilter};
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::stores::{OpenError, connect_sql};
+
+/// Exit code when the operation failed (not found, conflict, database down).
+const EXIT_FAILED: u8 = 1;
+/// Exit code for usage and configuration errors.
+const EXIT_USAGE: u8 = 2;
+
+/// Administration subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Back Office users (spy_user).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Warehouses and warehouse assignments (spy_stock,
+    /// spy_warehouse_user_assignment).
+    #[command(subcommand)]
+    Warehouse(WarehouseCommand),
+    /// Refresh tokens (spy_oauth_refresh_token); never shows the tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// Where a password comes from.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct PasswordSource {
+    /// Read the password from the first line of standard input (preferred).
+    #[arg(long)]
+    password_stdin: bool,
+    /// The password (visible in `ps` and shell history: prefer --password-stdin).
+    #[arg(long, value_name = "PASSWORD")]
+    password: Option<String>,
+}
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Creates an active Back Office user (password stored as bcrypt `$2y$`).
+    Add {
+        /// Username (Spryker uses the e-mail address; at most 45 characters).
+        username: String,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// A warehouse user: tokens get `warehouse-user` instead of
+        /// `back-office-user`.
+        #[arg(long)]
+        warehouse_user: bool,
+        /// First name.
+        #[arg(long, default_value = "")]
+        first_name: String,
+        /// Last name.
+        #[arg(long, default_value = "")]
+        last_name: String,
+    },
+    /// Blocks a user: logins are refused from now on (issued access tokens
+    /// stay valid until they expire; see `tokens revoke`).
+    Block {
+        /// Username.
+        username: String,
+    },
+    /// Makes a blocked user active again.
+    Unblock {
+        /// Username.
+        username: String,
+    },
+    /// Replaces a user's password.
+    SetPassword {
+        /// Username.
+        username: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+}
+
+/// `warehouse …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum WarehouseCommand {
+    /// Makes a warehouse the user's one active assignment (deactivating the
+    /// others): `POST /warehouse-tokens` then issues tokens for it.
+    Assign {
+        /// Username.
+        username: String,
+        /// `id_stock` of the warehouse.
+        id_warehouse: i64,
+    },
+    /// Creates a warehouse (spy_stock).
+    Add {
+        /// Unique name.
+        name: String,
+        /// `id_stock` (default: the next of the sequence).
+        #[arg(long)]
+        id: Option<i64>,
+    },
+}
+
+/// `tokens …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokensCommand {
+    /// Lists refresh tokens, newest first: id, hash prefix, principal,
+    /// client, created, expires, state.
+    List {
+        /// Only this user's tokens.
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+        /// Also spent and revoked tokens.
+        #[arg(long)]
+        all: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Revokes every live refresh token of a user.
+    Revoke {
+        /// The user.
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+    },
+}
+
+fn read_password(src: &PasswordSource) -> Result<String, String> {
+    if let Some(p) = &src.password {
+        return Ok(p.clone());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err("no password on standard input".into());
+    }
+    Ok(password)
+}
+
+/// RFC 3339 (UTC, seconds) of a date.
+pub(crate) fn rfc3339(d: NumericDate) -> String {
+    let secs = d.as_micros().div_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn principal_label(p: &Principal) -> String {
+    match p {
+        Principal::User(u) => format!("user:{}", u.id_user()),
+        Principal::Warehouse(w) => format!("warehouse:{}", w.id_warehouse()),
+    }
+}
+
+fn failed(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("glue-gateway: {e}");
+    ExitCode::from(EXIT_FAILED)
+}
+
+fn sql_failed(e: &SqlError) -> ExitCode {
+    let code = match e {
+        SqlError::Config(_) | SqlError::Invalid(_) => EXIT_USAGE,
+        _ => EXIT_FAILED,
+    };
+    eprintln!("glue-gateway: {e}");
+    ExitCode::from(code)
+}
+
+/// Runs one admin command; the exit code says how it went.
+pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
+    let url = match &settings.database.url {
+        DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u.clone(),
+        other => {
+            eprintln!(
+                "glue-gateway: the admin commands need a database; the configured store is {other} \
+                 (set database_url, or leave it unset for the SQLite file in the data directory)"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // Read the password before connecting: a prompt-less stdin pipe should
+    // fail fast, and nothing is written when it does.
+    let password = match &command {
+        Command::User(UserCommand::Add { password, .. })
+        | Command::User(UserCommand::SetPassword { password, .. }) => {
+            match read_password(password) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    eprintln!("glue-gateway: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            }
+        }
+        _ => None,
+    };
+    let store = match connect_sql(&settings.database, &url, &settings.data_dir).await {
+        Ok(s) => s,
+        Err(OpenError::Config(e)) => {
+            eprintln!("glue-gateway: configuration error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(OpenError::Database(e)) => return failed(&e),
+    };
+    let result = execute(&store, command, password).await;
+    store.close().await;
+    match result {
+        Ok(lines) => {
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
+        Err(e) => sql_failed(&e),
+    }
+}
+
+async fn execute(
+    store: &SqlStore,
+    command: Command,
+    password: Option<String>,
+) -> Result<Vec<String>, SqlError> {
+    let password = password.unwrap_or_default();
+    Ok(match command {
+        Command::User(UserCommand::Add {
+            username,
+            warehouse_user,
+            first_name,
+            last_name,
+            ..
+        }) => {
+            let user = NewUser::new(username, password)
+                .names(first_name, last_name)
+                .warehouse_user(warehouse_user);
+            let added = store.add_user(user).await?;
+            vec![format!(
+                "added user {} (id_user {}, uuid {}{})",
+                added.username,
+                added.id_user,
+                added.uuid,
+                if added.is_warehouse_user {
+                    ", warehouse user"
+                } else {
+                    ""
+                }
+            )]
+        }
+        Command::User(UserCommand::Block { username }) => {
+            store.block_user(&username).await?;
+            vec![format!(
+                "blocked user {username} (issued access tokens stay valid until they expire; \
+                 `tokens revoke --user {username}` stops refreshes)"
+            )]
+        }
+        Command::User(UserCommand::Unblock { username }) => {
+            store.unblock_user(&username).await?;
+            vec![format!("unblocked user {username}")]
+        }
+        Command::User(UserCommand::SetPassword { username, .. }) => {
+            store.set_password(&username, &password).await?;
+            vec![format!("password of {username} changed")]
+        }
+        Command::Warehouse(WarehouseCommand::Assign {
+            username,
+            id_warehouse,
+        }) => {
+            store.assign_warehouse(&username, id_warehouse).await?;
+            vec![format!(
+                "user {username} assigned to warehouse {id_warehouse} (its only active assignment)"
+            )]
+        }
+        Command::Warehouse(WarehouseCommand::Add { name, id }) => {
+            let mut w = NewWarehouse::new(&name);
+            if let Some(id) = id {
+                w = w.id(id);
+            }
+            let id = store.add_warehouse(w).await?;
+            vec![format!("added warehouse {name} (id_stock {id})")]
+        }
+        Command::Tokens(TokensCommand::List { user, all, limit }) => {
+            let filter = match user {
+                Some(u) => TokenFilter::user(u),
+                None => TokenFilter::all(),
+            }
+            .include_revoked(all)
+            .limit(limit);
+            let now = NumericDate::now();
+            let tokens = store.list_refresh_tokens(&filter).await?;
+            let mut lines = vec!["id\thash\tprincipal\tclient\tcreated\texpires\tstate".to_owned()];
+            for t in tokens {
+                let state = match t.revoked_at {
+                    Some(_) => "revoked",
+                    None if t.expires_at <= now => "expired",
+                    None => "live",
+                };
+                lines.push(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.hash_prefix,
+                    principal_label(&t.principal),
+                    t.client_id,
+                    t.created_at.map(rfc3339).unwrap_or_else(|| "-".into()),
+                    rfc3339(t.expires_at),
+                    state
+                ));
+            }
+            lines
+        }
+        Command::Tokens(TokensCommand::Revoke { user }) => {
+            let n = store.revoke_user_refresh_tokens(&user).await?;
+            vec![format!("revoked {n} refresh token(s) of {user}")]
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339() {
+        assert_eq!(rfc3339(NumericDate::from_micros(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(NumericDate::from_micros(1_709_251_199_000_000)),
+            "2024-02-29T23:59:59Z"
+        );
+        assert_eq!(
+            rfc3339(NumericDate::from_micros(951_782_400_000_000)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+}

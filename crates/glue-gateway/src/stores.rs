@@ -1,0 +1,281 @@
+//! Where users, warehouse assignments, refresh tokens and the access-token log
+//! live: a [`SqlStore`] (SQLite by default, PostgreSQL for several instances)
+//! or, for `memory:` and `users_file`, the in-memory stores of
+//! `glue-auth-token`.
+//!
+//! One [`Stores`] value is opened at start and shared by every rebuild of the
+//! token endpoint (SIGHUP), so refresh tokens survive key reloads.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use glue_auth_core::Principal;
+use glue_auth_sql::{DatabaseKind, Layout, SqlError, SqlStore};
+use glue_auth_token::store::{StoreError, WarehouseAssignments};
+use glue_auth_token::{MemoryDirectory, MemoryRefreshTokens, TokenServerBuilder};
+
+use crate::config::{ConfigError, DatabaseSettings, DatabaseUrl};
+
+/// The stores the token endpoint and the demo service use. Cheap to clone.
+#[derive(Clone)]
+pub(crate) enum Stores {
+    /// `memory:` or `users_file`.
+    Memory {
+        directory: MemoryDirectory,
+        refresh_tokens: Arc<MemoryRefreshTokens>,
+    },
+    /// SQLite or PostgreSQL.
+    Sql(SqlStore),
+}
+
+impl fmt::Debug for Stores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stores::Memory { .. } => f.write_str("Stores::Memory"),
+            Stores::Sql(store) => f.debug_tuple("Stores::Sql").field(store).finish(),
+        }
+    }
+}
+
+/// Why the stores could not be opened.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// A setting is wrong (exit code 2).
+    Config(ConfigError),
+    /// The database did not answer in time, or failed otherwise (exit code 1).
+    Database(SqlError),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Config(e) => e.fmt(f),
+            OpenError::Database(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Connects to the SQL database of `db`, retrying while it is unavailable,
+/// for at most `db.connect_timeout`.
+pub(crate) async fn connect_sql(
+    db: &DatabaseSettings,
+    url: &str,
+    data_dir: &std::path::Path,
+) -> Result<SqlStore, OpenError> {
+    if matches!(db.url, DatabaseUrl::Sqlite(_)) && url != "sqlite::memory:" {
+        // SQLite creates the file, not its directory.
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"));
+        let path = std::path::Path::new(file.unwrap_or(url).split('?').next().unwrap_or(url));
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => data_dir.to_path_buf(),
+        };
+        if !dir.as_os_str().is_empty() && !url.contains(":memory:") {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                OpenError::Config(ConfigError::new(
+                    "database_url",
+                    format!("cannot create {}: {e}", dir.display()),
+                ))
+            })?;
+        }
+    }
+    let mut builder = SqlStore::builder(url)
+        .layout(if db.spryker_layout {
+            Layout::Spryker
+        } else {
+            Layout::OwnSchema
+        })
+        .max_connections(db.max_connections)
+        .acquire_timeout(db.acquire_timeout)
+        .operation_timeout(db.operation_timeout)
+        .connect_timeout(db.connect_timeout);
+    if let Some(seed) = db.seed_demo {
+        builder = builder.seed_demo(seed);
+    }
+    let deadline = Instant::now() + db.connect_timeout;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match builder.clone().connect().await {
+            Ok(store) => return Ok(store),
+            Err(SqlError::Config(what)) => {
+                return Err(OpenError::Config(ConfigError::new("database_url", what)));
+            }
+            Err(SqlError::Schema(e)) => {
+                return Err(OpenError::Config(ConfigError::new(
+                    "database_layout",
+                    format!("database schema: {e}"),
+                )));
+            }
+            Err(e @ SqlError::Unavailable(_)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(OpenError::Database(e));
+                }
+                tracing::warn!(
+                    database = %db.url,
+                    attempt,
+                    error = %e,
+                    "database unavailable at start; retrying"
+                );
+                tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+            }
+            Err(e) => return Err(OpenError::Database(e)),
+        }
+    }
+}
+
+impl Stores {
+    /// Opens what the settings name: connects (and migrates, and seeds an
+    /// empty SQLite database), or loads the users file.
+    pub(crate) async fn open(
+        db: &DatabaseSettings,
+        data_dir: &std::path::Path,
+        client_ids: &[String],
+    ) -> Result<Stores, OpenError> {
+        let memory = |directory| Stores::Memory {
+            directory,
+            refresh_tokens: Arc::new(MemoryRefreshTokens::new(100_000)),
+        };
+        match &db.url {
+            DatabaseUrl::Memory => Ok(memory(MemoryDirectory::demo())),
+            DatabaseUrl::UsersFile(path) => MemoryDirectory::from_json_file(path)
+                .map(memory)
+                .map_err(|e| {
+                    OpenError::Config(ConfigError::new(
+                        "users_file",
+                        format!("{}: {e}", path.display()),
+                    ))
+                }),
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => {
+                let store = connect_sql(db, url, data_dir).await?;
+                if store.layout() == Layout::OwnSchema {
+                    // Spryker's token tables reference spy_oauth_client.
+                    for id in client_ids {
+                        store
+                            .ensure_oauth_client(id)
+                            .await
+                            .map_err(OpenError::Database)?;
+                    }
+                }
+                Ok(Stores::Sql(store))
+            }
+        }
+    }
+
+    /// Puts the stores into a token server configuration.
+    pub(crate) fn token_server(&self, key: glue_auth_token::SigningKey) -> TokenServerBuilder {
+        match self {
+            Stores::Memory {
+                directory,
+                refresh_tokens,
+            } => glue_auth_token::TokenServer::builder(key, directory.clone(), directory.clone())
+                .refresh_tokens(Arc::clone(refresh_tokens)),
+            Stores::Sql(store) => {
+                glue_auth_token::TokenServer::builder(key, store.clone(), store.clone())
+                    .refresh_tokens(store.clone())
+                    .access_token_log(store.clone())
+            }
+        }
+    }
+
+    /// The assignments, for the demo service.
+    pub(crate) fn assignments(&self) -> Arc<dyn WarehouseAssignments> {
+        match self {
+            Stores::Memory { directory, .. } => Arc::new(directory.clone()),
+            Stores::Sql(store) => Arc::new(store.clone()),
+        }
+    }
+
+    /// The SQL store, if any.
+    pub(crate) fn sql(&self) -> Option<&SqlStore> {
+        match self {
+            Stores::Sql(store) => Some(store),
+            Stores::Memory { .. } => None,
+        }
+    }
+
+    /// A name for logs and `/healthz`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Stores::Memory { .. } => "memory",
+            Stores::Sql(s) => match s.kind() {
+                DatabaseKind::Sqlite => "sqlite",
+                DatabaseKind::Postgres => "postgres",
+                _ => "sql",
+            },
+        }
+    }
+}
+
+/// How long a warehouse's existence is trusted before it is looked up again.
+const WAREHOUSE_TTL: Duration = Duration::from_secs(30);
+
+/// The scope layer's "does this warehouse exist" check is synchronous; a SQL
+/// store answers asynchronously. So the gateway looks the warehouse of a
+/// warehouse token up (async, cached for 30 s) *before* the scope layer runs,
+/// and the scope layer's callback reads the cache.
+#[derive(Clone, Debug)]
+pub(crate) struct WarehouseCache {
+    store: SqlStore,
+    known: Arc<RwLock<HashMap<i64, (bool, Instant)>>>,
+}
+
+impl WarehouseCache {
+    pub(crate) fn new(store: SqlStore) -> Self {
+        WarehouseCache {
+            store,
+            known: Arc::new(RwLock::new(HashMap::new())),
+        }
+    }
+
+    /// The synchronous answer for the scope layer: what the last look-up said
+    /// (unknown: no).
+    pub(crate) fn exists(&self, id: i64) -> bool {
+        self.known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .is_some_and(|(exists, _)| *exists)
+    }
+
+    /// Makes sure the cache knows the warehouse of a warehouse principal.
+    /// `Err` when the store is down and nothing (not even a stale answer) is
+    /// known: the caller answers 503.
+    pub(crate) async fn prepare(&self, principal: Option<&Principal>) -> Result<(), StoreError> {
+        let Some(Principal::Warehouse(w)) = principal else {
+            return Ok(());
+        };
+        let id = w.id_warehouse();
+        let cached = self
+            .known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .copied();
+        if let Some((_, at)) = cached
+            && at.elapsed() < WAREHOUSE_TTL
+        {
+            return Ok(());
+        }
+        match self.store.warehouse_exists(id).await {
+            Ok(exists) => {
+                let mut map = self.known.write().unwrap_or_else(|p| p.into_inner());
+                if map.len() >= 10_000 {
+                    map.clear();
+                }
+                map.insert(id, (exists, Instant::now()));
+                Ok(())
+            }
+            Err(e) if cached.is_some() => {
+                tracing::warn!(error = %e, id_warehouse = id, "warehouse look-up failed; using the last answer");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
