@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod pg;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -47,7 +49,9 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
@@ -127,6 +131,36 @@ impl Gateway {
             dir,
             stdout_rest,
         }
+    }
+
+    /// Stops the process (SIGTERM, then waits) and hands back its directory,
+    /// for a restart on the same data.
+    pub fn stop(mut self) -> TempDir {
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(20));
+        assert!(status.success(), "{status:?}\n{}", self.stderr());
+        self.child = None;
+        std::mem::replace(&mut self.dir, TempDir(PathBuf::new()))
+    }
+
+    /// Logs a user in with a form body; returns the whole answer.
+    pub fn login_as(&self, username: &str, password: &str) -> Res {
+        self.post("/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=password&username={username}&password={password}"
+            ))
+            .send()
+    }
+
+    /// Redeems a refresh token.
+    pub fn refresh(&self, refresh_token: &str) -> Res {
+        self.post("/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=refresh_token&refresh_token={refresh_token}"
+            ))
+            .send()
     }
 
     pub fn pid(&self) -> u32 {
@@ -429,4 +463,51 @@ pub fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String) 
         out.status,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// What an admin command did.
+#[derive(Debug)]
+pub struct AdminRun {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl AdminRun {
+    /// Asserts success; returns stdout.
+    pub fn ok(&self) -> &str {
+        assert!(self.status.success(), "{self:?}");
+        &self.stdout
+    }
+}
+
+/// Runs `glue-gateway --data-dir DIR/data ARGS` (an admin subcommand) to
+/// completion, feeding `stdin`.
+pub fn admin(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> AdminRun {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_glue-gateway"));
+    cmd.arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("GLUE_GATEWAY_LOG")
+        .env_remove("DATABASE_URL")
+        .env_remove("GLUE_GATEWAY_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run glue-gateway");
+    {
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
+    AdminRun {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }

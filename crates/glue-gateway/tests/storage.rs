@@ -1,0 +1,256 @@
+//! End to end on the default store: a SQLite file in the data directory,
+//! created, migrated and seeded on first start; data (users added through the
+//! admin commands, refresh tokens, the access-token log) survives restarts.
+//! Also the admin commands' answers and errors, and `--database-url memory:`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use sqlx::Connection;
+
+/// Counts rows of the gateway's SQLite file (while it may be running: WAL).
+fn sqlite_count(dir: &std::path::Path, sql: &str) -> i64 {
+    let path = dir.join("data").join("glue.db");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap();
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            n
+        })
+}
+
+fn json_field(res: &Res, key: &str) -> String {
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()[key].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn no_arguments_means_sqlite_and_data_survives_a_restart() {
+    // Nothing but a data directory and port 0: the defaults.
+    let gw = Gateway::start(&["--refresh-grant"]);
+    let health = gw.get("/healthz").send();
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["store"], "sqlite");
+    assert_eq!(health.json()["database"], "ok");
+    let dir = gw.dir.path().to_owned();
+    assert!(dir.join("data/glue.db").exists());
+
+    // Seeded demo data answers at once.
+    let sonia = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    let refresh_before = json_field(&sonia, "refresh_token");
+
+    // A user added through the admin command, while the gateway runs.
+    let added = admin(
+        &dir,
+        &[
+            "user",
+            "add",
+            "ann@example.com",
+            "--password-stdin",
+            "--first-name",
+            "Ann",
+            "--warehouse-user",
+        ],
+        &[],
+        "ann-secret-1\n",
+    );
+    let out = added.ok();
+    assert!(out.contains("added user ann@example.com"), "{out}");
+    assert!(out.contains("warehouse user"), "{out}");
+    assert!(!out.contains("ann-secret-1") && !added.stderr.contains("ann-secret-1"));
+    admin(
+        &dir,
+        &["warehouse", "assign", "ann@example.com", "2"],
+        &[],
+        "",
+    )
+    .ok();
+    // Visible to the running gateway without a restart.
+    let ann = gw.login_as("ann@example.com", "ann-secret-1");
+    let ann_token = json_field(&ann, "access_token");
+    let wh = gw.warehouse_token(&ann_token);
+    let lists = gw.get("/picking-lists").bearer(&wh).send();
+    assert_eq!(lists.status, 200, "{}", lists.text());
+
+    // Every issued access token is logged (spy_oauth_access_token): two
+    // logins and one warehouse token.
+    assert!(sqlite_count(&dir, "SELECT COUNT(*) FROM spy_oauth_access_token") >= 3);
+
+    // Restart on the same data directory.
+    let dir_guard = gw.stop();
+    let gw = Gateway::start_in(dir_guard, &["--refresh-grant"], &[]);
+
+    // The admin-added user logs in after the restart.
+    let ann = gw.login_as("ann@example.com", "ann-secret-1");
+    assert_eq!(ann.status, 200, "{}", ann.text());
+    // The refresh token issued before the restart is redeemable once.
+    let res = gw.refresh(&refresh_before);
+    assert_eq!(res.status, 200, "{}", res.text());
+    let access = json_field(&res, "access_token");
+    assert_eq!(gw.get("/picking-lists").bearer(&access).send().status, 200);
+    let replay = gw.refresh(&refresh_before);
+    assert_eq!(replay.status, 400, "{}", replay.text());
+    assert_eq!(replay.json()[0]["code"], "invalid_grant");
+    // The demo data was seeded once, not again on the second start.
+    assert_eq!(
+        sqlite_count(
+            gw.dir.path(),
+            "SELECT COUNT(*) FROM spy_user WHERE username = 'sonia@spryker.com'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn admin_commands_block_unblock_password_tokens_and_errors() {
+    let gw = Gateway::start(&["--refresh-grant"]);
+    let dir = gw.dir.path().to_owned();
+
+    // Two refresh tokens of sonia, listed without their secrets.
+    let first = json_field(&gw.login_as(DEMO_USER, DEMO_PASSWORD), "refresh_token");
+    let second = json_field(&gw.login_as(DEMO_USER, DEMO_PASSWORD), "refresh_token");
+    let list = admin(&dir, &["tokens", "list", "--user", DEMO_USER], &[], "");
+    let out = list.ok().to_owned();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.lines()
+            .skip(1)
+            .all(|l| l.contains("user:4") && l.ends_with("live")),
+        "{out}"
+    );
+    assert!(!out.contains(&first) && !out.contains(&second));
+
+    // Revoked: neither refreshes any more.
+    let revoked = admin(&dir, &["tokens", "revoke", "--user", DEMO_USER], &[], "");
+    assert!(
+        revoked.ok().contains("revoked 2 refresh token(s)"),
+        "{revoked:?}"
+    );
+    for t in [&first, &second] {
+        let res = gw.refresh(t);
+        assert_eq!(res.status, 400, "{}", res.text());
+        assert_eq!(res.json()[0]["code"], "invalid_grant");
+    }
+    let all = admin(&dir, &["tokens", "list", "--all"], &[], "");
+    assert!(
+        all.ok().lines().skip(1).all(|l| l.ends_with("revoked")),
+        "{all:?}"
+    );
+
+    // Blocked: the login is refused like a wrong password; unblocked: back.
+    admin(&dir, &["user", "block", DEMO_USER], &[], "").ok();
+    let res = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert_eq!(res.json()[0]["code"], "invalid_grant");
+    admin(&dir, &["user", "unblock", DEMO_USER], &[], "").ok();
+    assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 200);
+
+    // A new password (from the flag this time); the old one stops working.
+    let changed = admin(
+        &dir,
+        &["user", "set-password", DEMO_USER, "--password", "n3w-pass"],
+        &[],
+        "",
+    );
+    assert!(!changed.ok().contains("n3w-pass"));
+    assert_eq!(gw.login_as(DEMO_USER, "n3w-pass").status, 200);
+    assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 400);
+
+    // Failures: exit 1 for what the database refuses, 2 for usage.
+    let dup = admin(
+        &dir,
+        &["user", "add", DEMO_USER, "--password", "x1"],
+        &[],
+        "",
+    );
+    assert_eq!(dup.status.code(), Some(1), "{dup:?}");
+    assert!(dup.stderr.contains("already taken"), "{dup:?}");
+    assert!(!dup.stderr.contains("x1"), "{dup:?}");
+    let unknown = admin(&dir, &["user", "block", "nobody@example.com"], &[], "");
+    assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
+    assert!(unknown.stderr.contains("not found"), "{unknown:?}");
+    let no_wh = admin(&dir, &["warehouse", "assign", DEMO_USER, "99"], &[], "");
+    assert_eq!(no_wh.status.code(), Some(1), "{no_wh:?}");
+    let no_password = admin(&dir, &["user", "add", "bob@example.com"], &[], "");
+    assert_eq!(no_password.status.code(), Some(2), "{no_password:?}");
+    let empty_stdin = admin(
+        &dir,
+        &["user", "add", "bob@example.com", "--password-stdin"],
+        &[],
+        "",
+    );
+    assert_eq!(empty_stdin.status.code(), Some(2), "{empty_stdin:?}");
+    let memory = admin(
+        &dir,
+        &["--database-url", "memory:", "user", "block", DEMO_USER],
+        &[],
+        "",
+    );
+    assert_eq!(memory.status.code(), Some(2), "{memory:?}");
+
+    // A warehouse created and assigned through the commands.
+    let added = admin(&dir, &["warehouse", "add", "North", "--id", "7"], &[], "");
+    assert!(added.ok().contains("id_stock 7"), "{added:?}");
+    admin(&dir, &["warehouse", "assign", DEMO_USER, "7"], &[], "").ok();
+    let user = json_field(&gw.login_as(DEMO_USER, "n3w-pass"), "access_token");
+    let wh = gw.warehouse_token(&user);
+    // Warehouse 7 exists in the database: the picking-list routes accept it
+    // (the demo service has no lists there).
+    let res = gw.get("/picking-lists").bearer(&wh).send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn memory_database_and_bad_database_settings() {
+    let gw = Gateway::start(&["--database-url", "memory:"]);
+    assert_eq!(gw.get("/healthz").send().json()["store"], "memory");
+    gw.login();
+    assert!(!gw.dir.path().join("data/glue.db").exists());
+
+    for (args, setting) in [
+        (&["--database-url", "mysql://x@y/z"][..], "database_url"),
+        (&["--database-layout", "oracle"][..], "database_layout"),
+        (&["--database-layout", "spryker"][..], "database_layout"),
+        (
+            &["--database-url", "memory:", "--users-file", "u.json"][..],
+            "users_file",
+        ),
+        (
+            &["--database-max-connections", "0"][..],
+            "database_max_connections",
+        ),
+    ] {
+        let (status, stderr) = run_to_exit(args, &[]);
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{setting}`")),
+            "{args:?}: {stderr}"
+        );
+    }
+    // A PostgreSQL server that is not there: the start gives up after
+    // database_connect_timeout, exit code 1, the password never printed.
+    let port = closed_port().port();
+    let t = std::time::Instant::now();
+    let (status, stderr) = run_to_exit(
+        &[
+            "--database-url",
+            &format!("postgres://glue:pa55word@127.0.0.1:{port}/glue"),
+            "--database-connect-timeout",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    assert!(stderr.contains("glue:***@127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("pa55word"), "{stderr}");
+}
