@@ -1040,6 +1040,73 @@ mod tests {
         assert!(s.legacy_scopes);
     }
 
+    /// From a TOML text: unlike the command line, never sees the
+    /// environment (scripts/with-postgres.sh exports DATABASE_URL).
+    fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        check(toml::from_str::<Options>(text).unwrap())
+    }
+
+    #[test]
+    fn database_settings() {
+        let s = check(Options::default()).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite(Path::new("data").join("glue.db").display().to_string())
+        );
+        assert!(!s.database.spryker_layout);
+        assert_eq!(s.database.max_connections, 10);
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(2));
+        assert_eq!(s.database.operation_timeout, Duration::from_secs(5));
+
+        let s = from_toml(
+            r#"
+            DATABASE_URL = "postgres://glue:s3cret@db:5432/spryker"
+            database_layout = "spryker"
+            database_max_connections = 4
+            "#,
+        )
+        .unwrap();
+        assert!(matches!(s.database.url, DatabaseUrl::Postgres(_)));
+        assert!(s.database.spryker_layout);
+        assert_eq!(s.database.max_connections, 4);
+        let shown = format!("{s:?} {}", s.database.url);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://glue:***@db:5432/spryker"),
+            "{shown}"
+        );
+
+        let s = from_toml(r#"database_url = "memory:""#).unwrap();
+        assert_eq!(s.database.url, DatabaseUrl::Memory);
+        let s = from_toml(r#"users_file = "u.json""#).unwrap();
+        assert_eq!(s.database.url, DatabaseUrl::UsersFile("u.json".into()));
+        let s = from_toml(r#"database_url = "sqlite:/var/lib/glue/glue.db""#).unwrap();
+        assert!(matches!(s.database.url, DatabaseUrl::Sqlite(_)));
+
+        let e = from_toml(r#"database_url = "mysql://x@y/z""#).unwrap_err();
+        assert_eq!(e.setting, "database_url");
+        let e = from_toml(r#"database_layout = "spryker""#).unwrap_err();
+        assert_eq!(e.setting, "database_layout");
+        let e = from_toml("database_operation_timeout = 0").unwrap_err();
+        assert_eq!(e.setting, "database_operation_timeout");
+        let e = from_toml("database_url = \"memory:\"\nusers_file = \"u.json\"").unwrap_err();
+        assert_eq!(e.setting, "users_file");
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://glue:s3cret@127.0.0.1:5432/db"),
+            "postgres://glue:***@127.0.0.1:5432/db"
+        );
+        assert_eq!(redact_url("postgres://glue@h/db"), "postgres://glue@h/db");
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Options>("user_token_tll = 5").is_err());

@@ -254,3 +254,25 @@ fn memory_database_and_bad_database_settings() {
     assert!(stderr.contains("glue:***@127.0.0.1"), "{stderr}");
     assert!(!stderr.contains("pa55word"), "{stderr}");
 }
+
+#[test]
+fn refresh_tokens_survive_a_sighup_reload_on_both_stores() {
+    for database in [None, Some("memory:")] {
+        let mut args = vec!["--refresh-grant"];
+        if let Some(url) = database {
+            args.extend_from_slice(&["--database-url", url]);
+        }
+        let gw = Gateway::start(&args);
+        let refresh = json_field(&gw.login_as(DEMO_USER, DEMO_PASSWORD), "refresh_token");
+        gw.signal("HUP");
+        let t = std::time::Instant::now();
+        while !gw.stderr().contains("keys reloaded") {
+            assert!(t.elapsed() < Duration::from_secs(10), "{}", gw.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The rebuilt token endpoint uses the same refresh-token store.
+        let res = gw.refresh(&refresh);
+        assert_eq!(res.status, 200, "{database:?}: {}", res.text());
+        assert_eq!(gw.refresh(&refresh).status, 400, "{database:?}");
+    }
+}
