@@ -68,6 +68,19 @@ fn install_metrics(enabled: bool) -> Option<metrics_exporter_prometheus::Prometh
     }
 }
 
+/// Whether the demo user can log in (for the start-up hint and warning).
+async fn demo_user_active(settings: &Settings, stores: &stores::Stores) -> bool {
+    use glue_auth_token::store::UserStatus;
+    match (&settings.database.url, stores.sql()) {
+        (config::DatabaseUrl::Memory, _) => true,
+        (_, Some(store)) => matches!(
+            store.user("sonia@spryker.com").await,
+            Ok(Some(u)) if u.status == UserStatus::Active
+        ),
+        _ => false,
+    }
+}
+
 fn config_error(e: &ConfigError) -> ExitCode {
     eprintln!("glue-gateway: configuration error: {e}");
     ExitCode::from(EXIT_CONFIG)
@@ -134,7 +147,6 @@ async fn start(settings: Settings) -> ExitCode {
             }
         });
     }
-    let demo_users = !matches!(settings.database.url, config::DatabaseUrl::UsersFile(_));
     let stores = match stores::Stores::open(
         &settings.database,
         &settings.data_dir,
@@ -154,6 +166,13 @@ async fn start(settings: Settings) -> ExitCode {
         }
     };
     tracing::info!(store = stores.kind(), database = %settings.database.url, "stores open");
+    let demo_users = demo_user_active(&settings, &stores).await;
+    if demo_users && stores.sql().is_some() {
+        tracing::warn!(
+            "the demo user sonia@spryker.com (password change123) is active in the database: \
+             block it (`glue-gateway user block sonia@spryker.com`) before going live"
+        );
+    }
     let gateway = match app::Gateway::new(settings.clone(), material.clone(), stores, metrics) {
         Ok(g) => g,
         Err(e) => return config_error(&e),
