@@ -169,7 +169,7 @@ async fn start(settings: Settings) -> ExitCode {
     let demo_users = demo_user_active(&settings, &stores).await;
     if demo_users && stores.sql().is_some() {
         tracing::warn!(
-            "the demo user sonia@spryker.com (password change123) is active in the database: \
+            "the demo user sonia@spryker.com (with the published demo password) is active in the database: \
              block it (`glue-gateway user block sonia@spryker.com`) before going live"
         );
     }
