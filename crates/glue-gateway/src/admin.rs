@@ -217,7 +217,7 @@ pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
         }
         _ => None,
     };
-    let store = match connect_sql(&settings.database, &url, &settings.data_dir).await {
+    let store = match connect_sql(&settings.database, &url).await {
         Ok(s) => s,
         Err(OpenError::Config(e)) => {
             eprintln!("glue-gateway: configuration error: {e}");

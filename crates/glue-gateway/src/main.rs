@@ -147,13 +147,7 @@ async fn start(settings: Settings) -> ExitCode {
             }
         });
     }
-    let stores = match stores::Stores::open(
-        &settings.database,
-        &settings.data_dir,
-        &settings.client_ids,
-    )
-    .await
-    {
+    let stores = match stores::Stores::open(&settings.database, &settings.client_ids).await {
         Ok(s) => s,
         Err(stores::OpenError::Config(e)) => return config_error(&e),
         Err(stores::OpenError::Database(e)) => {

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -57,31 +58,32 @@ impl fmt::Display for OpenError {
     }
 }
 
+/// SQLite creates the database file, not its directory.
+fn create_sqlite_dir(url: &str) -> Result<(), OpenError> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(());
+    }
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let file = file.split('?').next().unwrap_or(file);
+    match Path::new(file).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
+            OpenError::Config(ConfigError::new(
+                "database_url",
+                format!("cannot create {}: {e}", dir.display()),
+            ))
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Connects to the SQL database of `db`, retrying while it is unavailable,
 /// for at most `db.connect_timeout`.
-pub(crate) async fn connect_sql(
-    db: &DatabaseSettings,
-    url: &str,
-    data_dir: &std::path::Path,
-) -> Result<SqlStore, OpenError> {
-    if matches!(db.url, DatabaseUrl::Sqlite(_)) && url != "sqlite::memory:" {
-        // SQLite creates the file, not its directory.
-        let file = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"));
-        let path = std::path::Path::new(file.unwrap_or(url).split('?').next().unwrap_or(url));
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => data_dir.to_path_buf(),
-        };
-        if !dir.as_os_str().is_empty() && !url.contains(":memory:") {
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                OpenError::Config(ConfigError::new(
-                    "database_url",
-                    format!("cannot create {}: {e}", dir.display()),
-                ))
-            })?;
-        }
+pub(crate) async fn connect_sql(db: &DatabaseSettings, url: &str) -> Result<SqlStore, OpenError> {
+    if matches!(db.url, DatabaseUrl::Sqlite(_)) {
+        create_sqlite_dir(url)?;
     }
     let mut builder = SqlStore::builder(url)
         .layout(if db.spryker_layout {
@@ -134,7 +136,6 @@ impl Stores {
     /// empty SQLite database), or loads the users file.
     pub(crate) async fn open(
         db: &DatabaseSettings,
-        data_dir: &std::path::Path,
         client_ids: &[String],
     ) -> Result<Stores, OpenError> {
         let memory = |directory| Stores::Memory {
@@ -152,7 +153,7 @@ impl Stores {
                     ))
                 }),
             DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => {
-                let store = connect_sql(db, url, data_dir).await?;
+                let store = connect_sql(db, url).await?;
                 if store.layout() == Layout::OwnSchema {
                     // Spryker's token tables reference spy_oauth_client.
                     for id in client_ids {

@@ -210,10 +210,19 @@ fn admin_commands_block_unblock_password_tokens_and_errors() {
 }
 
 #[test]
-fn memory_database_and_bad_database_settings() {
+fn memory_and_sqlite_urls_and_bad_database_settings() {
     let gw = Gateway::start(&["--database-url", "memory:"]);
     assert_eq!(gw.get("/healthz").send().json()["store"], "memory");
     gw.login();
+    assert!(!gw.dir.path().join("data/glue.db").exists());
+
+    // A SQLite URL elsewhere: its directory is created.
+    let dir = TempDir::new();
+    let file = dir.path().join("nested/deeper/auth.db");
+    let url = format!("sqlite:{}", file.display());
+    let gw = Gateway::start_in(dir, &["--database-url", &url], &[]);
+    gw.login();
+    assert!(file.exists());
     assert!(!gw.dir.path().join("data/glue.db").exists());
 
     for (args, setting) in [
