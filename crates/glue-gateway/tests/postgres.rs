@@ -161,3 +161,79 @@ fn a_user_blocked_through_one_instance_cannot_log_in_through_the_other() {
     // Issued access tokens were logged in the shared database.
     assert!(pg::scalar(&url, "SELECT COUNT(*) FROM spy_oauth_access_token") >= 4);
 }
+
+#[test]
+fn gateway_on_an_existing_spryker_database() {
+    let Some(server) = pg::server_url("gateway_on_an_existing_spryker_database") else {
+        return;
+    };
+    let url = pg::create_database(&server, "spryker");
+    // Spryker's tables and data, as a shop has them (PHP-made $2y$ hashes,
+    // Propel's integer status, a refresh token Spryker wrote itself).
+    pg::execute(
+        &url,
+        include_str!("../../glue-auth-sql/tests/fixtures/spryker_schema.sql"),
+    );
+    let columns = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'public'";
+    let before = pg::scalar(&url, columns);
+
+    // Without the layout setting the gateway refuses to migrate over it
+    // (sqlx leaves its bookkeeping table `_sqlx_migrations` behind).
+    let (status, stderr) = run_to_exit(&["--database-url", &url], &[]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`database_layout`"), "{stderr}");
+    assert_eq!(
+        pg::scalar(
+            &url,
+            "SELECT COUNT(*) FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
+        ),
+        before
+    );
+    let before = pg::scalar(&url, columns);
+
+    let gw = Gateway::start(&[
+        "--database-url",
+        &url,
+        "--database-layout",
+        "spryker",
+        "--refresh-grant",
+    ]);
+    let login = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    assert_eq!(login.status, 200, "{}", login.text());
+    let user = login.json()["access_token"].as_str().unwrap().to_owned();
+    let wh = gw.warehouse_token(&user);
+    assert_eq!(gw.get("/picking-lists").bearer(&wh).send().status, 200);
+    let refresh = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(gw.refresh(&refresh).status, 200);
+    // Harald is blocked (status 1) in the shop.
+    let res = gw.login_as("harald@spryker.com", DEMO_PASSWORD);
+    assert_eq!(res.status, 400, "{}", res.text());
+
+    // The admin commands work on Spryker's tables too.
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GLUE_GATEWAY_DATABASE_LAYOUT", "spryker"),
+    ];
+    admin(
+        gw.dir.path(),
+        &["user", "unblock", "harald@spryker.com"],
+        &env,
+        "",
+    )
+    .ok();
+    assert_eq!(gw.login_as("harald@spryker.com", DEMO_PASSWORD).status, 200);
+
+    // Rows written Spryker's way; nothing created or altered.
+    assert!(pg::scalar(&url, "SELECT COUNT(*) FROM spy_oauth_access_token") >= 3);
+    assert_eq!(
+        pg::scalar(
+            &url,
+            "SELECT COUNT(*) FROM spy_oauth_refresh_token WHERE length(identifier) = 64"
+        ),
+        // sonia's login, her warehouse token, the rotation's successor,
+        // harald's login after the unblock.
+        4
+    );
+    assert_eq!(pg::scalar(&url, columns), before);
+}

@@ -122,3 +122,12 @@ impl Drop for Restart {
         }
     }
 }
+
+/// Runs SQL statements (a script) on the database.
+pub fn execute(url: &str, sql: &'static str) {
+    block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    })
+}
