@@ -2,7 +2,6 @@
 //! grants, and the warehouse-token exchange.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ use crate::store::{
     AccessTokenRecord, BoxError, RefreshFamily, RefreshTokenHash, RefreshTokenRecord, Rotation,
     StoreError, UserStatus,
 };
-use crate::throttle::user_key;
+use crate::throttle::{Attempt, user_key};
 
 /// The one boxed future of the crate: the endpoints' own answer. A login
 /// awaits a store look-up and a bcrypt verification of tens of milliseconds;
@@ -73,6 +72,14 @@ fn reject(parts: &Parts, rejection: Rejection) -> Response<Bytes> {
     let mut answer = res::no_store(GlueRejection.reject(&rejection, &head));
     answer.extensions_mut().insert(rejection);
     answer
+}
+
+/// An `invalid_grant` for a refresh token; counts as a failure of the
+/// client address.
+fn refresh_refused(attempt: Attempt, now: NumericDate, why: &'static str) -> Response<Bytes> {
+    tracing::info!(reason = why, "token endpoint: refresh token refused");
+    attempt.fail(now);
+    res::oauth("invalid_grant", INVALID_REFRESH)
 }
 
 enum Failure {
@@ -212,11 +219,19 @@ impl Shared {
             return res::invalid_request();
         };
         let addr = self.settings.client_address.of(parts);
-        let ukey = user_key(username);
-        if let Err(wait) = self.throttle.check(Some(&ukey), addr, self.now()) {
-            tracing::info!(retry_after = wait, "token endpoint: login throttled");
-            return res::too_many(wait);
-        }
+        // The attempt holds a place in both counters until it is decided:
+        // a failure on `invalid_grant`, a release on any other outcome
+        // (dropped, also when the request is cancelled).
+        let attempt = match self
+            .throttle
+            .reserve(Some(&user_key(username)), addr, self.now())
+        {
+            Ok(a) => a,
+            Err(wait) => {
+                tracing::info!(retry_after = wait, "token endpoint: login throttled");
+                return res::too_many(wait);
+            }
+        };
         // bcrypt reads at most 72 bytes and C implementations stop at NUL: such
         // a password would match a different one. Refuse it, after the same
         // one verification every other path pays.
@@ -237,12 +252,12 @@ impl Shared {
         let user = match user {
             Some(u) if matched => u,
             _ => {
-                self.throttle.fail(Some(&ukey), addr, self.now());
+                attempt.fail(self.now());
                 tracing::info!("token endpoint: invalid credentials");
                 return res::oauth("invalid_grant", INVALID_CREDENTIALS);
             }
         };
-        self.throttle.succeed(&ukey);
+        attempt.succeed();
         let scopes = if self.settings.legacy_scopes {
             Scopes::from_iter([Scopes::USER])
         } else if user.is_warehouse_user {
@@ -280,25 +295,27 @@ impl Shared {
             return res::invalid_request();
         };
         let addr = self.settings.client_address.of(parts);
-        if let Err(wait) = self.throttle.check(None, addr, self.now()) {
-            return res::too_many(wait);
-        }
+        // Refused refresh tokens count against the client address only.
+        let attempt = match self.throttle.reserve(None, addr, self.now()) {
+            Ok(a) => a,
+            Err(wait) => return res::too_many(wait),
+        };
         let hash = RefreshTokenHash::of(&token);
         drop(token);
         let now = self.now();
         let record = match self.refresh_tokens.find(hash).await {
             Ok(Some(r)) => r,
-            Ok(None) => return self.refresh_refused(addr, now, "unknown"),
+            Ok(None) => return refresh_refused(attempt, now, "unknown"),
             Err(e) => return self.failure(Failure::Store(e)),
         };
         if record.revoked_at.is_some() {
-            return self.replayed(&record, addr, now).await;
+            return self.replayed(&record, attempt, now).await;
         }
         if record.client_id != client {
-            return self.refresh_refused(addr, now, "other client");
+            return refresh_refused(attempt, now, "other client");
         }
         if record.expires_at <= now {
-            return self.refresh_refused(addr, now, "expired");
+            return refresh_refused(attempt, now, "expired");
         }
         let minted = match self.mint(
             record.principal.clone(),
@@ -316,9 +333,9 @@ impl Shared {
             .await
         {
             Ok(Rotation::Rotated) => {}
-            Ok(Rotation::Reused) => return self.replayed(&record, addr, now).await,
+            Ok(Rotation::Reused) => return self.replayed(&record, attempt, now).await,
             Ok(Rotation::NotFound | Rotation::Expired) => {
-                return self.refresh_refused(addr, now, "gone");
+                return refresh_refused(attempt, now, "gone");
             }
             Err(e) => return self.failure(Failure::Store(e)),
         }
@@ -334,22 +351,11 @@ impl Shared {
         )
     }
 
-    fn refresh_refused(
-        &self,
-        addr: Option<IpAddr>,
-        now: NumericDate,
-        why: &'static str,
-    ) -> Response<Bytes> {
-        tracing::info!(reason = why, "token endpoint: refresh token refused");
-        self.throttle.fail(None, addr, now);
-        res::oauth("invalid_grant", INVALID_REFRESH)
-    }
-
     /// A spent or revoked refresh token came back: revoke its whole family.
     async fn replayed(
         &self,
         record: &RefreshTokenRecord,
-        addr: Option<IpAddr>,
+        attempt: Attempt,
         now: NumericDate,
     ) -> Response<Bytes> {
         match self.refresh_tokens.revoke_family(record.family, now).await {
@@ -359,7 +365,7 @@ impl Shared {
             ),
             Err(e) => return self.failure(Failure::Store(e)),
         }
-        self.refresh_refused(addr, now, "reused")
+        refresh_refused(attempt, now, "reused")
     }
 
     // ---- POST /warehouse-tokens -------------------------------------------

@@ -104,9 +104,14 @@
 //! - **Throttling** (429, `code` null, `Retry-After` = seconds until the
 //!   oldest counted failure leaves the window): usernames are counted
 //!   case-insensitively (by SHA-256 of the lowercase form); refused refresh
-//!   tokens count against the client address only. Checks and counts are not
-//!   one atomic step, so logins already in flight when the limit is reached
-//!   still finish.
+//!   tokens count against the client address only. Admission is one locked
+//!   step: an attempt is refused when counted failures plus attempts in
+//!   flight reach the limit, so concurrent guesses cannot overshoot it (at
+//!   most 5 per username per window, however many arrive at once). An
+//!   admitted attempt becomes a failure on `invalid_grant` and is released on
+//!   any other answer or when the request is dropped. The price: more than
+//!   `per_username` *concurrent* logins of one username get 429 with
+//!   `Retry-After: 1`, even with the right password.
 //! - **Timing**: unknown, blocked and deleted users cost one bcrypt
 //!   verification against a dummy hash of [`password_cost`](TokenServerBuilder::password_cost)
 //!   (default 10, PHP's and Spryker's cost; not `bcrypt::DEFAULT_COST`, 12):

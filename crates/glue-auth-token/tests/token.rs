@@ -499,6 +499,105 @@ async fn trusted_forwarded_header_is_the_client_address() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_failures_cannot_overshoot_the_username_limit() {
+    let dir = directory();
+    let (gated, gate) = Gated::new(dir.clone());
+    let clock = clock();
+    let server = TokenServer::builder(key(), gated.clone(), dir)
+        .clock(clock)
+        .password_cost(4)
+        .build()
+        .unwrap();
+    // 20 wrong-password logins for one username, all admitted or refused
+    // before any of them is decided (the look-ups wait at the gate).
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let server = server.clone();
+            tokio::spawn(async move { login(&server, SONIA, "wrong").await })
+        })
+        .collect();
+    gated.wait_arrived(5).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gate.send(true).unwrap();
+    let (mut invalid, mut throttled) = (0, 0);
+    for t in tasks {
+        let a = t.await.unwrap();
+        match a.status.as_u16() {
+            400 => {
+                a.is(400, INVALID_GRANT);
+                invalid += 1;
+            }
+            429 => {
+                a.is(429, TOO_MANY);
+                throttled += 1;
+            }
+            other => panic!("{other}: {}", a.text()),
+        }
+    }
+    assert_eq!((invalid, throttled), (5, 15));
+    // The limit is reached: even the right password waits for the window.
+    login(&server, SONIA, PASSWORD).await.is(429, TOO_MANY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_failures_cannot_overshoot_the_address_limit() {
+    let dir = directory();
+    let (gated, gate) = Gated::new(dir.clone());
+    let server = TokenServer::builder(key(), gated.clone(), dir)
+        .password_cost(4)
+        .build()
+        .unwrap();
+    // 30 wrong logins of 30 usernames from one address (limit 20).
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let server = server.clone();
+            let body = login_body(&format!("user{i}@example.com"), "x");
+            tokio::spawn(async move { call(server, from("203.0.113.5:4000", &body)).await })
+        })
+        .collect();
+    gated.wait_arrived(20).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gate.send(true).unwrap();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap().status.as_u16());
+    }
+    let count = |s| statuses.iter().filter(|&&x| x == s).count();
+    assert_eq!((count(400), count(429)), (20, 10));
+}
+
+#[tokio::test]
+async fn a_cancelled_login_releases_its_place() {
+    let dir = directory();
+    let (gated, gate) = Gated::new(dir.clone());
+    let server = TokenServer::builder(key(), gated.clone(), dir)
+        .password_cost(4)
+        .throttle(ThrottleSettings {
+            per_username: 1,
+            ..ThrottleSettings::default()
+        })
+        .build()
+        .unwrap();
+    let first = {
+        let server = server.clone();
+        tokio::spawn(async move { login(&server, SONIA, "wrong").await })
+    };
+    gated.wait_arrived(1).await;
+    // The first attempt holds the only place (admitted, the look-up would
+    // wait at the closed gate).
+    let a = tokio::time::timeout(Duration::from_secs(5), login(&server, SONIA, PASSWORD))
+        .await
+        .expect("a second login was admitted while the first holds the only place");
+    a.is(429, TOO_MANY);
+    assert_eq!(a.header("retry-after"), Some("1"));
+    // The client goes away: its place is released, nothing is counted.
+    first.abort();
+    assert!(first.await.is_err_and(|e| e.is_cancelled()));
+    gate.send(true).unwrap();
+    assert_success(&login(&server, SONIA, PASSWORD).await, 200, false);
+}
+
 const UNAVAILABLE: &str =
     r#"[{"status":503,"code":null,"message":"Service temporarily unavailable."}]"#;
 

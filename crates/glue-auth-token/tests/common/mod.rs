@@ -259,3 +259,44 @@ impl WarehouseAssignments for DownStore {
 pub fn arc_dir(dir: &MemoryDirectory) -> Arc<dyn UserDirectory> {
     Arc::new(dir.clone())
 }
+
+/// A user directory whose look-ups wait until the gate opens: a login is then
+/// deterministically "in flight" (admitted by the throttle, not yet decided).
+#[derive(Debug, Clone)]
+pub struct Gated {
+    pub dir: MemoryDirectory,
+    open: tokio::sync::watch::Receiver<bool>,
+    pub arrived: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gated {
+    /// The directory and the gate's opener (`send(true)` opens it).
+    pub fn new(dir: MemoryDirectory) -> (Self, tokio::sync::watch::Sender<bool>) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let gated = Gated {
+            dir,
+            open: rx,
+            arrived: Arc::default(),
+        };
+        (gated, tx)
+    }
+
+    /// Waits until `n` look-ups are waiting at (or went through) the gate.
+    pub async fn wait_arrived(&self, n: usize) {
+        while self.arrived.load(std::sync::atomic::Ordering::SeqCst) < n {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
+
+impl UserDirectory for Gated {
+    fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
+        let mut open = self.open.clone();
+        Box::pin(async move {
+            self.arrived
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = open.wait_for(|o| *o).await;
+            self.dir.find_by_username(username).await
+        })
+    }
+}
