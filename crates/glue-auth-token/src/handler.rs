@@ -232,10 +232,13 @@ impl Shared {
                 return res::too_many(wait);
             }
         };
-        // bcrypt reads at most 72 bytes and C implementations stop at NUL: such
-        // a password would match a different one. Refuse it, after the same
-        // one verification every other path pays.
-        let usable = password.len() <= 72 && !password.contains('\0');
+        // A password with NUL is refused (after the same one verification
+        // every other path pays): PHP's bcrypt stops at the NUL, so in Spryker
+        // "change123\0anything" matches "change123", while the Rust crate
+        // hashes every byte. Neither reading is safe to copy; nobody types a
+        // NUL. Passwords over 72 bytes are fine: only their first 72 bytes
+        // are verified, as PHP's `password_verify` does (see `HashPool`).
+        let usable = !password.contains('\0');
         let user = if usable {
             match self.users.find_by_username(username).await {
                 Ok(u) => u.filter(|u| u.status == UserStatus::Active),

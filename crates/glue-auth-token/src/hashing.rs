@@ -15,6 +15,9 @@ use zeroize::Zeroizing;
 
 use crate::store::PasswordHash;
 
+/// bcrypt reads at most this many bytes of a password.
+const MAX_PASSWORD_BYTES: usize = 72;
+
 /// The pool refused the work: the queue is full, or no Tokio runtime runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Busy;
@@ -120,7 +123,13 @@ impl HashPool {
         let task = handle.spawn_blocking(move || {
             let _permit = permit;
             let _admission = admission;
-            match bcrypt::verify(password.as_bytes(), hash.expose()) {
+            // bcrypt uses the first 72 bytes, as PHP's `password_verify`
+            // does (bytes, not characters: a UTF-8 character may be cut).
+            // `bcrypt::verify` truncates too; cutting here keeps the rule
+            // whatever the crate does with longer input.
+            let bytes = password.as_bytes();
+            let used = &bytes[..bytes.len().min(MAX_PASSWORD_BYTES)];
+            match bcrypt::verify(used, hash.expose()) {
                 Ok(ok) => ok,
                 Err(e) => {
                     tracing::warn!(error = %e, "stored password hash is not a valid bcrypt hash");

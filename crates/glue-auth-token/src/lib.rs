@@ -91,11 +91,17 @@
 //!   use the plain convention with `code` null. Every answer of both routes
 //!   carries `Cache-Control: no-store` and `Pragma: no-cache`, except the 404
 //!   for JSON:API requests, which is Glue's generic "no such route".
-//! - **Passwords over 72 bytes or containing NUL** are refused as
-//!   `invalid_grant` after one dummy verification: bcrypt ignores everything
-//!   after byte 72, and C implementations stop at NUL, so such a password
-//!   would match a different one. An empty `password` is present (league's
-//!   rule: only a missing one is `invalid_request`) and simply does not match.
+//! - **Passwords over 72 bytes** are verified on their first 72 bytes, as
+//!   PHP's `password_verify` does (so a Spryker user with a long password
+//!   logs in here too; the cut is by bytes and may split a UTF-8 character,
+//!   as in PHP).
+//! - **Passwords containing NUL** are refused as `invalid_grant` after one
+//!   dummy verification (deviation): PHP's bcrypt stops at the NUL, so in
+//!   Spryker `change123\0anything` logs in as a user whose password is
+//!   `change123`, while the Rust bcrypt crate hashes every byte; copying
+//!   either behaviour is a trap, and no one types a NUL. An empty `password`
+//!   is present (league's rule: only a missing one is `invalid_request`) and
+//!   simply does not match.
 //! - **Duplicates**: a parameter given twice, also under two spellings
 //!   (`grant_type` and `grantType`), is `invalid_request`; so is a JSON value
 //!   that is not a string (`null` counts as absent) and a body that is not

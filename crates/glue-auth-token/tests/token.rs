@@ -172,7 +172,7 @@ async fn invalid_grant_for_wrong_password_unknown_and_inactive_users() {
 }
 
 #[tokio::test]
-async fn passwords_with_nul_or_over_72_bytes_are_refused() {
+async fn long_passwords_use_their_first_72_bytes_like_php() {
     let s = setup();
     let long = "x".repeat(72);
     let mut u = user(20, "long@spryker.com", UserStatus::Active, false);
@@ -184,15 +184,65 @@ async fn passwords_with_nul_or_over_72_bytes_are_refused() {
         200,
         false,
     );
-    // 73 bytes would match under bcrypt's truncation: refused.
-    let longer = format!("{long}y");
-    login(&s.server, "long@spryker.com", &longer)
+    // PHP's password_verify reads the first 72 bytes: so do we.
+    for longer in [format!("{long}y"), format!("{long}{}", "z".repeat(100))] {
+        assert_success(
+            &login(&s.server, "long@spryker.com", &longer).await,
+            200,
+            false,
+        );
+    }
+    // A shorter prefix does not match.
+    login(&s.server, "long@spryker.com", &long[..71])
         .await
         .is(400, INVALID_GRANT);
-    // NUL: "change123\0evil" would match "change123" in C implementations.
+    // Bytes, not characters: 71 + 'é' (2 bytes) is cut inside the 'é', and
+    // matches a hash of those 72 raw bytes (as PHP would have made it).
+    let accented = format!("{}é", "x".repeat(71));
+    let mut u = user(21, "accent@spryker.com", UserStatus::Active, false);
+    u.password_hash = glue_auth_token::store::PasswordHash::new(
+        bcrypt::hash(&accented.as_bytes()[..72], 4)
+            .unwrap()
+            .replacen("$2b$", "$2y$", 1),
+    );
+    s.dir.insert_user(u);
+    assert_success(
+        &login(&s.server, "accent@spryker.com", &accented).await,
+        200,
+        false,
+    );
+}
+
+#[tokio::test]
+async fn passwords_with_nul_are_refused() {
+    let s = setup();
+    // A stored hash of a password with a NUL, made by a tool hashing every
+    // byte (as the Rust bcrypt crate does): verifying the same password
+    // would match, so only the refusal keeps it out.
+    let with_nul = "change123\0evil";
+    let mut u = user(22, "nul@spryker.com", UserStatus::Active, false);
+    u.password_hash = hash4(with_nul);
+    s.dir.insert_user(u);
+    assert!(
+        bcrypt::verify(
+            with_nul,
+            s.dir
+                .user("nul@spryker.com")
+                .unwrap()
+                .password_hash
+                .expose()
+        )
+        .unwrap()
+    );
+    login(&s.server, "nul@spryker.com", with_nul)
+        .await
+        .is(400, INVALID_GRANT);
+    // PHP stops at the NUL and would let this in as sonia; we refuse.
     login(&s.server, SONIA, "change123\0evil")
         .await
         .is(400, INVALID_GRANT);
+    // The NUL rule, not the suffix, refuses: the same user without NUL is fine.
+    assert_success(&login(&s.server, SONIA, PASSWORD).await, 200, false);
 }
 
 #[tokio::test]
