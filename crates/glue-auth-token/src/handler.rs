@@ -320,7 +320,7 @@ impl Shared {
         if record.expires_at <= now {
             return refresh_refused(attempt, now, "expired");
         }
-        let minted = match self.mint(
+        let mut minted = match self.mint(
             record.principal.clone(),
             record.scopes.clone(),
             client,
@@ -330,6 +330,9 @@ impl Shared {
             Ok(m) => m,
             Err(f) => return self.failure(f),
         };
+        // The family keeps the expiry of its first token: rotation renews the
+        // token, never the chain's lifetime (else a chain would live forever).
+        minted.record.expires_at = minted.record.expires_at.min(record.expires_at);
         match self
             .refresh_tokens
             .rotate(hash, minted.record.clone(), now)

@@ -132,7 +132,9 @@
 //!   named); a spent or revoked token revokes its whole family, concurrent
 //!   presentations included (exactly one of them wins). The user's status is
 //!   not checked again on refresh (as in league/oauth2-server); revoke the
-//!   family to cut a user off. A full [`MemoryRefreshTokens`] evicts
+//!   family to cut a user off. Every token of a rotation chain expires when
+//!   the chain's first one does (login + refresh TTL): rotation never extends
+//!   a session. A full [`MemoryRefreshTokens`] evicts
 //!   (expired, then revoked, then soonest-expiring tokens) instead of
 //!   refusing, so filling it never blocks logins.
 //! - **Warehouse tokens** get the default client as `aud`; their refresh

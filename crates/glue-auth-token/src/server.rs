@@ -365,7 +365,8 @@ impl TokenServerBuilder {
     }
 
     /// Lifetime of refresh tokens. Default 2 592 000 s (30 days; Spryker's
-    /// `P1M`).
+    /// `P1M`). Counted from the login (or warehouse token): a rotated token
+    /// keeps the expiry of the one it replaces.
     pub fn refresh_token_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_ttl = ttl;
         self

@@ -182,3 +182,24 @@ async fn full_store_evicts_and_logins_keep_working() {
     assert_eq!(use_refresh(&s.server, &r).await.status, 200);
     assert_eq!(store.len(), 3);
 }
+
+#[tokio::test]
+async fn rotation_keeps_the_chains_first_expiry() {
+    let s = setup_with(|b| {
+        b.refresh_grant(true)
+            .refresh_token_ttl(Duration::from_secs(3600))
+    });
+    let (_, r0) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+    s.clock.advance(Duration::from_secs(3000));
+    let a = use_refresh(&s.server, &r0).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let (_, r1) = tokens(&a);
+    // 3599 s after the login the chain is still alive…
+    s.clock.advance(Duration::from_secs(599));
+    let b = use_refresh(&s.server, &r1).await;
+    assert_eq!(b.status, 200, "{}", b.text());
+    let (_, r2) = tokens(&b);
+    // …and at 3600 s it ends, though r2 is only 1 s old.
+    s.clock.advance(Duration::from_secs(1));
+    use_refresh(&s.server, &r2).await.is(400, INVALID_REFRESH);
+}
