@@ -13,15 +13,80 @@ type Extract = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 /// against.
 ///
 /// - [`ClientAddress::peer`] (default): a [`SocketAddr`] or [`IpAddr`] in the
-///   request extensions (hyper services insert one per connection; for axum's
-///   `ConnectInfo<SocketAddr>` use [`ClientAddress::custom`]).
+///   request extensions. **Nothing puts one there by itself**: plain hyper
+///   never does, and axum stores `ConnectInfo<SocketAddr>`, a type of its own.
 /// - [`ClientAddress::trusted_header`]: the **last** address of a header such as
 ///   `X-Forwarded-For`, the one your own reverse proxy appended; the peer
 ///   address when the header is absent. Use it only behind a proxy that sets it.
 /// - [`ClientAddress::custom`]: any function of the request head.
 ///
-/// Without an address the per-address counter is skipped; the per-username one
-/// still applies.
+/// Without an address the per-address counter is skipped (the per-username
+/// one still applies), and the first such request logs a `warn` once per
+/// [`TokenServer`](crate::TokenServer).
+///
+/// # Supplying the peer address
+///
+/// **hyper**: the accept loop knows the peer; insert it into each request
+/// before the layer, e.g. with `tower::ServiceBuilder::map_request`:
+///
+/// ```no_run
+/// use std::convert::Infallible;
+///
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use hyper::body::Incoming;
+/// use hyper_util::rt::TokioIo;
+/// use hyper_util::service::TowerToHyperService;
+/// use tower::ServiceBuilder;
+///
+/// # async fn serve(server: glue_auth_token::TokenServer) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// loop {
+///     let (stream, remote_addr) = listener.accept().await?;
+///     let inner = tower::service_fn(|_req: Request<Incoming>| async {
+///         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"inner"))))
+///     });
+///     let svc = ServiceBuilder::new()
+///         .map_request(move |mut req: Request<Incoming>| {
+///             req.extensions_mut().insert(remote_addr); // the peer `SocketAddr`
+///             req
+///         })
+///         .layer(server.layer())
+///         .service(inner);
+///     tokio::spawn(
+///         hyper::server::conn::http1::Builder::new()
+///             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)),
+///     );
+/// }
+/// # }
+/// ```
+///
+/// **axum**: serve with
+/// `app.into_make_service_with_connect_info::<SocketAddr>()` and read axum's
+/// `ConnectInfo` with [`ClientAddress::custom`] (this crate does not depend
+/// on axum, so it cannot name the type itself):
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use axum::extract::ConnectInfo;
+/// use glue_auth_token::ClientAddress;
+///
+/// let source = ClientAddress::custom(|parts| {
+///     parts
+///         .extensions
+///         .get::<ConnectInfo<SocketAddr>>()
+///         .map(|ConnectInfo(addr)| addr.ip())
+/// });
+/// // What axum's connect-info service does for every request:
+/// let mut req = http::Request::new(());
+/// req.extensions_mut()
+///     .insert(ConnectInfo("192.0.2.4:50000".parse::<SocketAddr>().unwrap()));
+/// let (parts, ()) = req.into_parts();
+/// assert_eq!(source.of(&parts), Some("192.0.2.4".parse().unwrap()));
+/// ```
+///
+/// # Behind a reverse proxy
 ///
 /// ```
 /// use glue_auth_token::ClientAddress;

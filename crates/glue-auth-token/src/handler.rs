@@ -2,8 +2,10 @@
 //! grants, and the warehouse-token exchange.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use glue_auth_core::{
@@ -168,6 +170,24 @@ impl Shared {
         res::unavailable(self.settings.retry_after)
     }
 
+    /// The client address the throttle counts against. Without one the
+    /// per-address counter is silently off: say so once per server.
+    fn client_addr(&self, parts: &Parts) -> Option<IpAddr> {
+        let addr = self.settings.client_address.of(parts);
+        if addr.is_none()
+            && self.throttle.per_address_on()
+            && !self.addr_warned.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                source = ?self.settings.client_address,
+                "token endpoint: no client address in the request, so failed logins are \
+                 not throttled per address; insert the peer `SocketAddr` into the request \
+                 extensions (see `ClientAddress`)"
+            );
+        }
+        addr
+    }
+
     /// The first configured client (the build checks there is one).
     fn default_client(&self) -> &str {
         self.settings.clients.first().map_or("frontend", |c| c)
@@ -218,7 +238,7 @@ impl Shared {
         let (Some(username), Some(password)) = (params.username.as_deref(), params.password) else {
             return res::invalid_request();
         };
-        let addr = self.settings.client_address.of(parts);
+        let addr = self.client_addr(parts);
         // The attempt holds a place in both counters until it is decided:
         // a failure on `invalid_grant`, a release on any other outcome
         // (dropped, also when the request is cancelled).
@@ -297,7 +317,7 @@ impl Shared {
         let Some(token) = params.refresh_token else {
             return res::invalid_request();
         };
-        let addr = self.settings.client_address.of(parts);
+        let addr = self.client_addr(parts);
         // Refused refresh tokens count against the client address only.
         let attempt = match self.throttle.reserve(None, addr, self.now()) {
             Ok(a) => a,

@@ -117,7 +117,11 @@
 //!   admitted attempt becomes a failure on `invalid_grant` and is released on
 //!   any other answer or when the request is dropped. The price: more than
 //!   `per_username` *concurrent* logins of one username get 429 with
-//!   `Retry-After: 1`, even with the right password.
+//!   `Retry-After: 1`, even with the right password. The per-address counter
+//!   needs the client address ([`ClientAddress`]: by default a `SocketAddr`
+//!   the server puts into the request extensions, which neither plain hyper
+//!   nor axum does by itself); without one it is off, and the first such
+//!   request logs a `warn` once per server.
 //! - **Timing**: unknown, blocked and deleted users cost one bcrypt
 //!   verification against a dummy hash of [`password_cost`](TokenServerBuilder::password_cost)
 //!   (default 10, PHP's and Spryker's cost; not `bcrypt::DEFAULT_COST`, 12):

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use glue_auth_bearer::Validator;
@@ -109,6 +110,8 @@ pub(crate) struct Shared {
     pub(crate) settings: Settings,
     pub(crate) throttle: Throttle,
     pub(crate) pool: HashPool,
+    /// Set once the missing client address was reported.
+    pub(crate) addr_warned: AtomicBool,
 }
 
 impl Shared {
@@ -404,7 +407,9 @@ impl TokenServerBuilder {
     }
 
     /// Where the client address for throttling comes from. Default: the
-    /// peer address in the request extensions.
+    /// peer address in the request extensions, which your server must put
+    /// there (see [`ClientAddress`]): without it the per-address counter is
+    /// off, and the first such request logs a warning.
     pub fn client_address(mut self, source: ClientAddress) -> Self {
         self.client_address = source;
         self
@@ -526,6 +531,7 @@ impl TokenServerBuilder {
                 throttle: Throttle::new(self.throttle),
                 pool,
                 settings,
+                addr_warned: AtomicBool::new(false),
             }),
         })
     }

@@ -133,6 +133,11 @@ impl Throttle {
         }
     }
 
+    /// Whether the per-address counter is on (limit above 0).
+    pub(crate) fn per_address_on(&self) -> bool {
+        self.settings.per_address > 0
+    }
+
     /// Admits one attempt, in one locked step per counter: refused
     /// (`Err(retry_after_secs)`) when failures plus attempts in flight reach
     /// either limit; otherwise the attempt holds a place in both counters

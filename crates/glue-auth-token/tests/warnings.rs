@@ -1,5 +1,5 @@
 //! Operator warnings logged once per server: a stored hash cost that differs
-//! from `password_cost`.
+//! from `password_cost`, a request without client address.
 //!
 //! A global `tracing` subscriber collects `WARN` messages; each test looks
 //! only for its own message, so tests in this binary may run in parallel.
@@ -87,4 +87,43 @@ async fn stored_hash_of_another_cost_warns_once() {
         assert_eq!(login(&s.server, SONIA, PASSWORD).await.status, 200);
     }
     assert_eq!(warnings_containing(NEEDLE), 1);
+}
+
+#[tokio::test]
+async fn missing_client_address_warns_once_per_server() {
+    install();
+    const NEEDLE: &str = "no client address in the request";
+    let before = warnings_containing(NEEDLE);
+    // No address in the extensions (plain hyper, axum without a mapping).
+    let s = setup();
+    for _ in 0..3 {
+        login(&s.server, SONIA, "wrong")
+            .await
+            .is(400, INVALID_GRANT);
+    }
+    assert_eq!(login(&s.server, SONIA, PASSWORD).await.status, 200);
+    assert_eq!(warnings_containing(NEEDLE), before + 1);
+    // Another server warns on its own.
+    let other = setup();
+    login(&other.server, SONIA, "wrong")
+        .await
+        .is(400, INVALID_GRANT);
+    assert_eq!(warnings_containing(NEEDLE), before + 2);
+    // Nothing to say when the per-address counter is off…
+    let off = setup_with(|b| {
+        b.throttle(glue_auth_token::ThrottleSettings {
+            per_address: 0,
+            ..Default::default()
+        })
+    });
+    login(&off.server, SONIA, "wrong")
+        .await
+        .is(400, INVALID_GRANT);
+    // …or when the address is there.
+    let with = setup();
+    let mut req = form("/token", &login_body(SONIA, "wrong"));
+    req.extensions_mut()
+        .insert("192.0.2.9:1234".parse::<std::net::SocketAddr>().unwrap());
+    call(with.server.clone(), req).await.is(400, INVALID_GRANT);
+    assert_eq!(warnings_containing(NEEDLE), before + 2);
 }
