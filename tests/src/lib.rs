@@ -194,3 +194,71 @@ impl Expect {
         }
     }
 }
+
+/// A warehouse token (`{"id_warehouse":1}`, scopes `["warehouse"]`), valid for
+/// an hour.
+pub fn warehouse_token() -> String {
+    sign(r#"{"id_warehouse":1}"#, r#"["warehouse"]"#, 3600)
+}
+
+/// An example binary started for a test on a free loopback port; killed when
+/// dropped, even when the test fails.
+#[derive(Debug)]
+pub struct SpawnedServer {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl SpawnedServer {
+    /// Starts `bin --port 0` and reads its first stdout line,
+    /// `listening on {scheme}://ADDR`.
+    pub fn start(bin: &str, scheme: &str) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(bin)
+            .args(["--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first stdout line");
+        let prefix = format!("listening on {scheme}://");
+        let addr = line.trim().strip_prefix(&prefix).map(str::to_owned);
+        let mut server = SpawnedServer {
+            child,
+            addr: String::new(),
+        };
+        server.addr = addr.unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        server
+    }
+
+    /// The bound `host:port`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+}
+
+impl Drop for SpawnedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 `GET` on a fresh connection (`Connection: close`); the whole
+/// answer, head and body, as text.
+pub fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("write request");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read answer");
+    answer
+}
