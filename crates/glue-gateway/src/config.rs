@@ -341,7 +341,8 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_REQUEST_TIMEOUT", value_name = "SECS")]
     pub(crate) request_timeout: Option<u64>,
 
-    /// Time a client has to send the request head (HTTP/1.1), seconds. Default 10.
+    /// Time a new connection has to deliver its first complete request head
+    /// (HTTP/1.1 or HTTP/2), and on HTTP/1.1 every later one, seconds. Default 10.
     #[arg(long, env = "GLUE_GATEWAY_HEADER_READ_TIMEOUT", value_name = "SECS")]
     pub(crate) header_read_timeout: Option<u64>,
 

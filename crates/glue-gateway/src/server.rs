@@ -3,13 +3,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::app::Gateway;
 use crate::config::Settings;
@@ -69,6 +70,26 @@ fn spawn_reload_on_sighup(gateway: Gateway<Incoming>, files: Vec<std::path::Path
     });
 }
 
+/// HTTP/2 PING interval on an idle connection, and how long the peer has to
+/// answer one before the connection is closed.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP/2 flow-control windows: what a client may push before the gateway
+/// reads it (hyper's defaults are 1 MiB per stream and per connection).
+const H2_STREAM_WINDOW: u32 = 64 * 1024;
+const H2_CONNECTION_WINDOW: u32 = 256 * 1024;
+
+/// Resolves when a connection has not delivered its first complete request
+/// head (the first service call notifies `seen`) within `limit`; never
+/// resolves once it has. hyper-util's auto builder reads the protocol
+/// preface without a timer and h2c has no header timeout of its own, so
+/// without this a silent or slow client holds a connection permit forever.
+async fn first_request_deadline(seen: &Notify, limit: Duration) {
+    if tokio::time::timeout(limit, seen.notified()).await.is_ok() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Serves until a shutdown signal, then lets in-flight requests finish.
 pub(crate) async fn run(
     settings: Settings,
@@ -88,6 +109,10 @@ pub(crate) async fn run(
     builder
         .http2()
         .timer(TokioTimer::new())
+        .keep_alive_interval(H2_KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
         .max_concurrent_streams(settings.h2_max_concurrent_streams)
         .max_header_list_size(u32::try_from(settings.max_header_size).unwrap_or(u32::MAX));
     let builder = Arc::new(builder);
@@ -118,7 +143,11 @@ pub(crate) async fn run(
         };
         let _ = stream.set_nodelay(true);
         let gw = gateway.clone();
+        let seen = Arc::new(Notify::new());
+        let first_request = Arc::clone(&seen);
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            // A stored permit: cheap, and no race with the deadline's waiter.
+            first_request.notify_one();
             req.extensions_mut().insert::<SocketAddr>(peer);
             let gw = gw.clone();
             async move { Ok::<_, std::convert::Infallible>(gw.serve(req).await) }
@@ -128,9 +157,17 @@ pub(crate) async fn run(
             .into_owned();
         let conn = graceful.watch(conn);
         metrics::gauge!("glue_gateway_open_connections").increment(1.0);
+        let head_limit = settings.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            tokio::select! {
+                res = conn => {
+                    if let Err(e) = res {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                () = first_request_deadline(&seen, head_limit) => {
+                    tracing::debug!(%peer, "no complete request head within header_read_timeout; connection closed");
+                }
             }
             metrics::gauge!("glue_gateway_open_connections").decrement(1.0);
             drop(permit);

@@ -376,3 +376,88 @@ fn oversized_request_heads_are_refused() {
     // The connection limit of the process is untouched: the next request works.
     assert_eq!(gw.get("/healthz").send().status, 200);
 }
+
+/// Waits for the server to close `s` (EOF or reset); `None` if it is still
+/// open after `limit`.
+fn closed_within(s: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            // A SETTINGS frame or a 408: keep reading until the close.
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None;
+            }
+            Err(_) => return Some(start.elapsed()),
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+    }
+}
+
+#[test]
+fn connections_without_a_request_head_are_closed_after_header_read_timeout() {
+    // One connection permit: an idle connection that kept it would block
+    // every later client.
+    let gw = Gateway::start(&["--header-read-timeout", "1", "--max-connections", "1"]);
+    let cases: [(&str, &[u8]); 3] = [
+        ("nothing", b""),
+        ("a partial h2 preface", b"PRI * HTTP/2.0\r\n"),
+        (
+            "the h2 preface and SETTINGS, no request",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+        ),
+    ];
+    for (what, bytes) in cases {
+        let mut idle = TcpStream::connect(gw.addr).unwrap();
+        idle.write_all(bytes).unwrap();
+        let closed = closed_within(&mut idle, Duration::from_secs(6));
+        let Some(after) = closed else {
+            panic!("a connection sending {what} is still open after 6 s");
+        };
+        assert!(after >= Duration::from_millis(800), "{what}: {after:?}");
+        // The permit is back: the next client is served.
+        let mut s = TcpStream::connect(gw.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(gw.get("/healthz").encode().as_slice()).unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        assert_eq!(parse_response(&raw).status, 200, "after {what}");
+    }
+}
+
+#[test]
+fn an_h2c_connection_that_sent_a_request_outlives_header_read_timeout() {
+    let gw = Gateway::start(&["--header-read-timeout", "1"]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        for _ in 0..2 {
+            let req = http::Request::get(format!("http://{}/healthz", gw.addr))
+                .body(http_body_util::Empty::<bytes::Bytes>::new())
+                .unwrap();
+            let res = send.send_request(req).await.unwrap();
+            assert_eq!(res.status(), 200);
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+    });
+}
