@@ -2,6 +2,9 @@
 //!
 //! The validated principal travels as headers (names configurable); any such
 //! header a client sent is removed first, so an upstream can trust them.
+//! Request headers whose names contain `_` are dropped too: CGI-style
+//! upstreams (PHP-FPM behind nginx, gunicorn, …) map `_` and `-` to the same
+//! variable, so `x_glue_user_id` would reach them as `X-Glue-User-Id`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,6 +50,19 @@ pub(crate) fn bad_gateway() -> Response<Body> {
     GlueError::new_static(StatusCode::BAD_GATEWAY, None, "Bad gateway.")
         .to_response(Envelope::Plain)
         .map(full)
+}
+
+/// Drops every header whose name contains `_` (see the module docs), as
+/// nginx does by default (`underscores_in_headers off`).
+fn strip_underscored(headers: &mut HeaderMap) {
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().contains('_'))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
+    }
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
@@ -132,6 +148,7 @@ impl Proxy {
         });
         let headers = &mut parts.headers;
         strip_hop_by_hop(headers);
+        strip_underscored(headers);
         headers.remove(HOST);
         for name in self.headers.all() {
             headers.remove(name);
@@ -214,6 +231,18 @@ mod tests {
             t.to_string(),
             "http://127.0.0.1:9000/backend/picking-lists?include=x"
         );
+    }
+
+    #[test]
+    fn underscored_header_names_go() {
+        let mut h = HeaderMap::new();
+        h.insert("x_glue_user_id", HeaderValue::from_static("1"));
+        h.append("x_glue_user_id", HeaderValue::from_static("2"));
+        h.insert("x_forwarded_for", HeaderValue::from_static("10.0.0.1"));
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        strip_underscored(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("accept"));
     }
 
     #[test]

@@ -70,6 +70,37 @@ fn principal_headers_are_forwarded_and_spoofed_ones_stripped() {
         assert!(h.get(name).is_none(), "{name} forwarded: {h}");
     }
 
+    // Underscore spellings (one CGI variable with the dashed name in PHP,
+    // gunicorn, …) never reach the upstream, authenticated or not.
+    let spoofs = [
+        ("x_glue_user_id", "999"),
+        ("X_Glue_Warehouse_Id", "2"),
+        ("x-glue_user-uuid", "spoofed"),
+        ("x_scopes", "back-office-user"),
+        ("x_forwarded_host", "evil.example"),
+    ];
+    for token in [Some(user.as_str()), None] {
+        let mut req = match token {
+            Some(t) => gw.get("/picking-lists").bearer(t),
+            None => gw.get("/health-check"),
+        };
+        for (k, v) in spoofs {
+            req = req.header(k, v);
+        }
+        let res = req.send();
+        assert_eq!(res.status, 200, "{}", res.text());
+        let h = &res.json()["headers"];
+        let names: Vec<&String> = h.as_object().unwrap().keys().collect();
+        assert!(
+            names.iter().all(|n| !n.contains('_')),
+            "underscored header forwarded: {names:?}"
+        );
+        if token.is_some() {
+            assert_eq!(h["x-glue-user-id"], "4");
+        }
+        assert_eq!(h["x-forwarded-host"], gw.addr.to_string());
+    }
+
     // The auth layers still answer before the upstream.
     let res = gw.get("/picking-lists").send();
     assert_eq!(res.status, 403);
