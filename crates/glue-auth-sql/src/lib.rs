@@ -58,6 +58,10 @@
 //! | `postgres://user:pw@host/db` | our own schema, migrated on connect (under an advisory lock); several gateway instances share users, assignments and refresh tokens |
 //! | `postgres://…` + [`Layout::Spryker`] | an existing Spryker database: nothing is created; see below |
 //!
+//! Where a URL is shown (logs, errors, `Debug`), it goes through
+//! [`redact_url`]: passwords, in the userinfo or in a `password` /
+//! `sslpassword` query parameter, become `***`.
+//!
 //! # One code path
 //!
 //! The store holds either a `SqlitePool` or a `PgPool`, and every operation is
@@ -151,9 +155,11 @@
 mod admin;
 mod error;
 mod migrate;
+mod redact;
 mod sql;
 mod store;
 
 pub use admin::{NewUser, NewWarehouse, RefreshTokenInfo, TokenFilter};
 pub use error::SqlError;
+pub use redact::redact_url;
 pub use store::{DatabaseKind, Layout, SqlStore, SqlStoreBuilder};

@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 
 use crate::error::{SqlError, Timeout, sql_error, store_error};
 use crate::migrate;
+use crate::redact::redact_url;
 use crate::sql::{Dialect, Sql, StatusColumn};
 
 /// Runs the same body against whichever pool the store holds: the one code
@@ -125,7 +126,7 @@ pub struct SqlStoreBuilder {
 impl fmt::Debug for SqlStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStoreBuilder")
-            .field("url", &redact(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("layout", &self.layout)
             .field("max_connections", &self.max_connections)
             .field("min_connections", &self.min_connections)
@@ -136,17 +137,6 @@ impl fmt::Debug for SqlStoreBuilder {
             .field("password_cost", &self.password_cost)
             .finish()
     }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub(crate) fn redact(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((auth, host)) = rest.split_once('@')
-        && let Some((user, _)) = auth.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_owned()
 }
 
 impl SqlStoreBuilder {
@@ -231,7 +221,7 @@ impl SqlStoreBuilder {
         let (pool, dialect) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
         {
             let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| SqlError::Config(format!("{}: {e}", redact(url))))?
+                .map_err(|e| SqlError::Config(format!("{}: {e}", redact_url(url))))?
                 .application_name("glue-auth")
                 .options([
                     ("TimeZone", "UTC".to_owned()),
@@ -258,11 +248,11 @@ impl SqlStoreBuilder {
             let memory = url.contains(":memory:") || url.contains("mode=memory");
             let opts = if url.starts_with("sqlite:") {
                 SqliteConnectOptions::from_str(url)
-                    .map_err(|e| SqlError::Config(format!("{url}: {e}")))?
+                    .map_err(|e| SqlError::Config(format!("{}: {e}", redact_url(url))))?
             } else if url.contains("://") {
                 return Err(SqlError::Config(format!(
                     "{}: use postgres://, sqlite: or a file path",
-                    redact(url)
+                    redact_url(url)
                 )));
             } else {
                 SqliteConnectOptions::new().filename(url)
@@ -326,6 +316,7 @@ impl SqlStoreBuilder {
         }
         tracing::info!(
             database = ?store.kind(),
+            url = %redact_url(url),
             layout = ?store.inner.layout,
             "glue-auth-sql: connected"
         );
@@ -815,13 +806,33 @@ mod tests {
         assert_eq!(parse_status("7"), None);
     }
 
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://glue:s3cret@127.0.0.1:5432/db"),
-            "postgres://glue:***@127.0.0.1:5432/db"
+    /// Every place the crate shows the URL goes through `redact_url`.
+    #[tokio::test]
+    async fn urls_are_redacted_in_debug_and_errors() {
+        let debug = format!("{:?}", SqlStore::builder("postgres://glue:p@ss@db/glue"));
+        assert!(debug.contains("postgres://glue:***@db/glue"), "{debug}");
+        assert!(!debug.contains("ss@"), "{debug}");
+        let debug = format!(
+            "{:?}",
+            SqlStore::builder("postgres://db/glue?password=s3cret")
         );
-        assert_eq!(redact("sqlite:x.db"), "sqlite:x.db");
+        assert!(!debug.contains("s3cret"), "{debug}");
+
+        for (url, secret) in [
+            // Bad port: refused by the URL parser.
+            ("postgres://glue:p@ss@db:99999/glue", "ss@"),
+            ("postgres://glue@db:99999/glue?password=s3cret", "s3cret"),
+            // Unknown scheme.
+            ("mysql://glue:p@ss@db/glue", "ss@"),
+            // Unknown SQLite parameter value.
+            ("sqlite:x.db?mode=bogus&password=s3cret", "s3cret"),
+        ] {
+            let e = SqlStore::connect(url).await.unwrap_err();
+            let msg = format!("{e} {e:?}");
+            assert!(matches!(e, SqlError::Config(_)), "{url}: {msg}");
+            assert!(!msg.contains(secret), "{url}: {msg}");
+            assert!(msg.contains("***"), "{url}: {msg}");
+        }
     }
 
     #[test]
