@@ -93,7 +93,7 @@ fn dev_key(dir: &Path) -> Result<(SigningKey, bool), ConfigError> {
     let public = dir.join(DEV_PUBLIC);
     let mut generated = false;
     if !private.exists() {
-        fs::create_dir_all(dir).map_err(|e| {
+        crate::files::create_private_dir(dir).map_err(|e| {
             ConfigError::new("data_dir", format!("cannot create {}: {e}", dir.display()))
         })?;
         let pair = KeyPair::generate(KeySize::Rsa2048)
@@ -144,6 +144,14 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
     let mut generated = false;
     let signing = match &s.private_key {
         Some(src) => {
+            if let KeySource::File(path) = src
+                && crate::files::readable_by_others(path)
+            {
+                tracing::warn!(
+                    path = %path.display(),
+                    "the private key file is readable by group or others: chmod 600 it"
+                );
+            }
             let pem = read(src, "private_key_path")?;
             Some(SigningKey::from_pem(&pem).map_err(|e| {
                 ConfigError::new(

@@ -11,6 +11,7 @@ mod app;
 mod body;
 mod config;
 mod demo;
+mod files;
 mod keys;
 mod proxy;
 mod server;

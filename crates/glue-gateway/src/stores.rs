@@ -58,24 +58,41 @@ impl fmt::Display for OpenError {
     }
 }
 
-/// SQLite creates the database file, not its directory.
-fn create_sqlite_dir(url: &str) -> Result<(), OpenError> {
+/// The file of a SQLite URL (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<&Path> {
     if url.contains(":memory:") || url.contains("mode=memory") {
-        return Ok(());
+        return None;
     }
     let file = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let file = file.split('?').next().unwrap_or(file);
-    match Path::new(file).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
-            OpenError::Config(ConfigError::new(
-                "database_url",
-                format!("cannot create {}: {e}", dir.display()),
-            ))
-        }),
+    Some(Path::new(file))
+}
+
+/// SQLite creates the database file, not its directory: create it
+/// owner-only (it holds password hashes).
+fn create_sqlite_dir(url: &str) -> Result<(), OpenError> {
+    match sqlite_file(url).and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            crate::files::create_private_dir(dir).map_err(|e| {
+                OpenError::Config(ConfigError::new(
+                    "database_url",
+                    format!("cannot create {}: {e}", dir.display()),
+                ))
+            })
+        }
         _ => Ok(()),
+    }
+}
+
+/// Makes the SQLite file (and its WAL companions) owner-only.
+fn restrict_sqlite(url: &str) {
+    if let Some(file) = sqlite_file(url)
+        && let Err(e) = crate::files::restrict_sqlite_files(file)
+    {
+        tracing::warn!(path = %file.display(), error = %e, "cannot make the database file owner-only (chmod 600)");
     }
 }
 
@@ -103,7 +120,12 @@ pub(crate) async fn connect_sql(db: &DatabaseSettings, url: &str) -> Result<SqlS
     loop {
         attempt += 1;
         match builder.clone().connect().await {
-            Ok(store) => return Ok(store),
+            Ok(store) => {
+                if matches!(db.url, DatabaseUrl::Sqlite(_)) {
+                    restrict_sqlite(url);
+                }
+                return Ok(store);
+            }
             Err(SqlError::Config(what)) => {
                 return Err(OpenError::Config(ConfigError::new("database_url", what)));
             }

@@ -80,6 +80,13 @@ fn write_key_pair(dir: &std::path::Path) {
     // Write then rename: a reload never sees half a file.
     std::fs::write(dir.join("private.pem.tmp"), private).unwrap();
     std::fs::write(dir.join("public.pem.tmp"), public).unwrap();
+    #[cfg(unix)]
+    {
+        // World-readable, as a careless deployment would leave it.
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(dir.join("private.pem.tmp"), mode).unwrap();
+    }
     std::fs::rename(dir.join("private.pem.tmp"), dir.join("private.pem")).unwrap();
     std::fs::rename(dir.join("public.pem.tmp"), dir.join("public.pem")).unwrap();
 }
@@ -118,6 +125,13 @@ fn sighup_reloads_keys_from_spryker_named_files_without_dropping_connections() {
         &[("PRIVATE_KEY_PATH", &private), ("PUBLIC_KEY_PATH", &public)],
     );
     assert!(!gw.stderr().contains("DEVELOPMENT"));
+    #[cfg(unix)]
+    assert!(
+        gw.stderr()
+            .contains("the private key file is readable by group or others"),
+        "{}",
+        gw.stderr()
+    );
     let old_kid = jwks_keys(&gw)[0]["kid"].as_str().unwrap().to_owned();
     let old_token = gw.login();
 

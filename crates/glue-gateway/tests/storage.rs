@@ -285,3 +285,44 @@ fn refresh_tokens_survive_a_sighup_reload_on_both_stores() {
         assert_eq!(gw.refresh(&refresh).status, 400, "{database:?}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_the_database_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let gw = Gateway::start(&[]);
+    // A login writes (refresh token, access-token log): WAL files exist.
+    gw.login();
+    let data = gw.dir.path().join("data");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("dev-private.pem")), 0o600);
+    let db = data.join("glue.db");
+    assert_eq!(mode(&db), 0o600);
+    for companion in ["glue.db-wal", "glue.db-shm"] {
+        let p = data.join(companion);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{companion}");
+        }
+    }
+    let dir = gw.stop();
+
+    // An admin command creating a database elsewhere: the same.
+    let url = format!("sqlite:{}", dir.path().join("other/db/x.db").display());
+    admin(
+        dir.path(),
+        &["warehouse", "add", "North", "--database-url", &url],
+        &[],
+        "",
+    )
+    .ok();
+    assert_eq!(mode(&dir.path().join("other")), 0o700);
+    assert_eq!(mode(&dir.path().join("other/db")), 0o700);
+    assert_eq!(mode(&dir.path().join("other/db/x.db")), 0o600);
+}
