@@ -28,6 +28,9 @@ use crate::config::{ConfigError, Settings};
 /// Exit code for configuration errors (as for usage errors).
 const EXIT_CONFIG: u8 = 2;
 
+/// The last start-up line on stdout.
+const READY_LINE: &str = "glue-gateway ready";
+
 fn init_logging(s: &Settings, default: &str) {
     let filter = match &s.log {
         Some(f) => EnvFilter::new(f),
@@ -197,7 +200,8 @@ async fn start(settings: Settings) -> ExitCode {
         "glue-gateway ready"
     );
     {
-        // A parseable line for scripts and tests, then a hint for humans.
+        // A parseable line for scripts and tests, then a hint for humans,
+        // then a marker: whatever start-up prints on stdout comes before it.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "glue-gateway listening on http://{local}");
         if demo_users && gateway.issues_tokens() {
@@ -206,6 +210,7 @@ async fn start(settings: Settings) -> ExitCode {
                 "try: curl -s -X POST http://{local}/token -d 'grant_type=password&username=sonia@spryker.com&password=change123'"
             );
         }
+        let _ = writeln!(out, "{READY_LINE}");
         let _ = out.flush();
     }
     match server::run(settings, listener, gateway).await {

@@ -8,8 +8,9 @@ use common::*;
 #[test]
 fn login_form_and_json_and_warehouse_exchange() {
     let gw = Gateway::start(&[]);
+    assert_eq!(gw.stdout_rest.len(), 1, "{:?}", gw.stdout_rest);
     assert!(
-        gw.stdout_rest.iter().any(|l| l.starts_with("try: curl")),
+        gw.stdout_rest[0].starts_with("try: curl"),
         "{:?}",
         gw.stdout_rest
     );

@@ -216,11 +216,9 @@ fn verify_only_mode_accepts_tokens_issued_elsewhere_and_forwards_token_requests(
         &["--upstream", &url],
         &[("SPRYKER_OAUTH_KEY_PUBLIC", &inline)],
     );
-    assert!(
-        !gw.stdout_rest.iter().any(|l| l.starts_with("try:")),
-        "{:?}",
-        gw.stdout_rest
-    );
+    // No login hint: this gateway issues no tokens (stdout_rest holds every
+    // line up to the ready marker, so this check sees the hint if printed).
+    assert!(gw.stdout_rest.is_empty(), "{:?}", gw.stdout_rest);
 
     // /token goes to the upstream that issues tokens.
     let res = gw.post("/token").body("grant_type=password").send();

@@ -23,6 +23,11 @@ pub const LIST_WH1_B: &str = "a3c1e5b0-3f4d-5e6a-9b7c-000000000002";
 pub const LIST_WH2: &str = "a3c1e5b0-3f4d-5e6a-9b7c-000000000004";
 pub const ITEM_WH1_B: &str = "5d1f0c2e-7b5a-5f0e-8c9d-000000000021";
 
+/// The binary's last start-up line on stdout.
+pub const READY_LINE: &str = "glue-gateway ready";
+/// How long a start may take (a database may need retries).
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
 /// A temporary directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -60,6 +65,8 @@ pub struct Gateway {
     pub child: Option<Child>,
     pub addr: SocketAddr,
     pub dir: TempDir,
+    /// Start-up lines on stdout between the address line and the ready
+    /// marker (the `try:` hint, when shown).
     pub stdout_rest: Vec<String>,
 }
 
@@ -107,24 +114,35 @@ impl Gateway {
             .spawn()
             .expect("start glue-gateway");
         let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let Some(addr) = first.strip_prefix("glue-gateway listening on http://") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
-            panic!("gateway did not start: {first:?}\nstderr:\n{err}");
-        };
-        let addr: SocketAddr = addr.trim().parse().unwrap();
         // Keep draining stdout so the process never blocks on a full pipe.
         let (tx, rx) = std::sync::mpsc::channel();
         thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = tx.send(line);
             }
         });
-        thread::sleep(Duration::from_millis(20));
-        let stdout_rest = rx.try_iter().collect();
+        // Everything up to the ready marker: the address line, then the
+        // optional hint. The database may take a while (connect retries).
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        let mut seen = Vec::new();
+        let ready = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line == READY_LINE => break true,
+                Ok(line) => seen.push(line),
+                Err(_) => break false,
+            }
+        };
+        let first = seen.first().cloned().unwrap_or_default();
+        let addr = first.strip_prefix("glue-gateway listening on http://");
+        let (Some(addr), true) = (addr, ready) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+            panic!("gateway did not start: stdout {seen:?}\nstderr:\n{err}");
+        };
+        let addr: SocketAddr = addr.trim().parse().unwrap();
+        let stdout_rest = seen.split_off(1);
         Gateway {
             child: Some(child),
             addr,
