@@ -95,6 +95,13 @@
 //! pool drops broken connections and opens new ones when the database is
 //! back. Constraint and decoding failures are [`StoreError::Inconsistent`].
 //!
+//! One exception to the 5 s: a rotation's deadline ends when its COMMIT is
+//! sent. The COMMIT's answer is awaited (PostgreSQL bounds it with
+//! `statement_timeout`), because a rotation that commits must not answer
+//! 503: the client would retry a token the database has spent, and that
+//! retry would count as a replay and revoke the family. A COMMIT that fails
+//! is checked against the database (the successor's row exists or not).
+//!
 //! # Own schema
 //!
 //! Spryker's table, column and sequence names and (on PostgreSQL) Spryker's

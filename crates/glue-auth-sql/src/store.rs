@@ -87,7 +87,9 @@ pub(crate) struct Inner {
 ///
 /// Every operation is bounded: acquiring a connection waits at most the
 /// acquire timeout (default 2 s), and a whole store call at most the
-/// operation timeout (default 5 s). A database that is down or slow answers
+/// operation timeout (default 5 s; a refresh-token rotation: up to its
+/// COMMIT, whose answer is awaited, see the crate docs). A database that
+/// is down or slow answers
 /// [`StoreError::Unavailable`]; the pool reconnects by itself when the
 /// database is back.
 #[derive(Clone)]
@@ -388,7 +390,15 @@ impl SqlStore {
         &self,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.inner.op_timeout, fut).await {
+        Self::until(tokio::time::Instant::now() + self.inner.op_timeout, fut).await
+    }
+
+    /// Runs `fut` until `deadline`.
+    async fn until<T>(
+        deadline: tokio::time::Instant,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout_at(deadline, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::unavailable(Timeout)),
         }
@@ -519,6 +529,19 @@ impl SqlStore {
         })
     }
 
+    /// One rotation. The operation deadline covers everything up to the
+    /// COMMIT (the connection, `BEGIN`, the spending `UPDATE`, the insert of
+    /// the successor) and the look-up that says why a token was not spent,
+    /// but **not the COMMIT itself**: once COMMIT is sent the token may be
+    /// spent, and answering "unavailable" then would have the client retry a
+    /// spent token, which the next rotation takes for a replay (revoking the
+    /// family). So the COMMIT's answer is awaited without our deadline. It
+    /// is still bounded: PostgreSQL applies `statement_timeout` (the
+    /// operation timeout) to the COMMIT, a broken connection fails it, and
+    /// SQLite commits locally, holding the write lock since
+    /// `BEGIN IMMEDIATE`. When the COMMIT fails, its outcome is looked up
+    /// (the successor's row exists only if it committed): `Rotated` if so,
+    /// else the error.
     async fn refresh_rotate(
         &self,
         used: RefreshTokenHash,
@@ -526,24 +549,31 @@ impl SqlStore {
         now: NumericDate,
     ) -> Result<Rotation, StoreError> {
         let inner = &*self.inner;
+        let deadline = tokio::time::Instant::now() + inner.op_timeout;
         let own = inner.layout == Layout::OwnSchema;
         let used_hex = used.to_hex();
         let row = RefreshRow::of(&next);
         let spent = with_pool!(&inner.pool, p => {
-            let mut tx = p
-                .begin_with(inner.dialect.begin_write())
-                .await
-                .map_err(store_error)?;
-            let q = sqlx::query(&inner.sql.refresh_spend)
-                .bind(&used_hex)
-                .bind(now.as_micros());
-            let q = if own {
-                q.bind(&row.family)
-            } else {
-                q.bind(&row.subject).bind(&row.client)
-            };
-            let n = q.execute(&mut *tx).await.map_err(store_error)?.rows_affected();
-            if n == 1 {
+            // Up to the COMMIT: under the deadline (a timeout here drops the
+            // transaction, which rolls back).
+            let (tx, n) = Self::until(deadline, async {
+                let mut tx = p
+                    .begin_with(inner.dialect.begin_write())
+                    .await
+                    .map_err(store_error)?;
+                let q = sqlx::query(&inner.sql.refresh_spend)
+                    .bind(&used_hex)
+                    .bind(now.as_micros());
+                let q = if own {
+                    q.bind(&row.family)
+                } else {
+                    q.bind(&row.subject).bind(&row.client)
+                };
+                let n = q.execute(&mut *tx).await.map_err(store_error)?.rows_affected();
+                if n != 1 {
+                    tx.rollback().await.map_err(store_error)?;
+                    return Ok((None, n));
+                }
                 let q = sqlx::query(&inner.sql.refresh_insert)
                     .bind(&row.identifier)
                     .bind(&row.scopes)
@@ -554,9 +584,14 @@ impl SqlStore {
                     .bind(now.as_micros());
                 let q = if own { q.bind(&row.family) } else { q };
                 q.execute(&mut *tx).await.map_err(store_error)?;
-                tx.commit().await.map_err(store_error)?;
-            } else {
-                tx.rollback().await.map_err(store_error)?;
+                Ok((Some(tx), n))
+            })
+            .await?;
+            // The COMMIT: not under the deadline (see above).
+            if let Some(tx) = tx
+                && let Err(e) = tx.commit().await
+            {
+                return self.after_failed_commit(e, next.hash).await;
             }
             n
         });
@@ -571,7 +606,7 @@ impl SqlStore {
         }
         // Not spent: say why, from the row as it is now (it can only have
         // moved towards revoked since).
-        let Some(current) = self.refresh_find(used).await? else {
+        let Some(current) = Self::until(deadline, self.refresh_find(used)).await? else {
             return Ok(Rotation::NotFound);
         };
         if current.revoked_at.is_some() {
@@ -582,6 +617,21 @@ impl SqlStore {
             Err(StoreError::Inconsistent(
                 "rotation into another family".into(),
             ))
+        }
+    }
+
+    /// A COMMIT of a rotation answered an error (a connection lost after
+    /// sending it, a cancelled COMMIT, …): the rotation happened if and only
+    /// if the successor's row exists (its identifier is the hash of a fresh
+    /// secret, written by this transaction only).
+    async fn after_failed_commit(
+        &self,
+        e: sqlx::Error,
+        successor: RefreshTokenHash,
+    ) -> Result<Rotation, StoreError> {
+        match self.bounded(self.refresh_find(successor)).await {
+            Ok(Some(_)) => Ok(Rotation::Rotated),
+            Ok(None) | Err(_) => Err(store_error(e)),
         }
     }
 
@@ -777,7 +827,8 @@ impl RefreshTokens for SqlStore {
         next: RefreshTokenRecord,
         now: NumericDate,
     ) -> StoreFuture<'_, Rotation> {
-        Box::pin(self.bounded(self.refresh_rotate(used, next, now)))
+        // Bounded inside, up to the COMMIT only (see `refresh_rotate`).
+        Box::pin(self.refresh_rotate(used, next, now))
     }
 
     fn revoke_family(&self, family: RefreshFamily, now: NumericDate) -> StoreFuture<'_, u64> {

@@ -408,3 +408,78 @@ async fn existing_spryker_database() {
     }
     let _ = RefreshTokenHash::of("unused");
 }
+
+/// A rotation whose COMMIT ends after the operation deadline is still
+/// `Rotated`: the deadline covers the connection and the statements, not
+/// the COMMIT (else the client would get 503 for a token the database has
+/// spent, and its retry would be taken for a replay). Triggers make the
+/// spending UPDATE and the COMMIT (a deferred trigger) take 1.2 s each
+/// under a 2 s deadline: each within PostgreSQL's `statement_timeout`, the
+/// two together past the deadline.
+#[tokio::test]
+async fn rotation_committed_after_the_deadline_is_rotated() {
+    let Some(server) = pg::server_url("rotation_committed_after_the_deadline_is_rotated") else {
+        return;
+    };
+    let url = pg::create_database(&server, "slow_commit").await;
+    let s = SqlStore::builder(&url)
+        .operation_timeout(std::time::Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    let p = Principal::Warehouse(WarehousePrincipal::new(5));
+    let fam = RefreshFamily([0x5c; 16]);
+    let first = conformance::token("slow-commit-1", fam, p.clone(), conformance::in_secs(600));
+    let second = conformance::token("slow-commit-2", fam, p.clone(), conformance::in_secs(600));
+    s.insert(first.clone()).await.unwrap();
+
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE FUNCTION glue_slow() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN PERFORM pg_sleep(1.2); RETURN NULL; END $$; \
+         CREATE TRIGGER glue_slow_spend AFTER UPDATE ON spy_oauth_refresh_token \
+             FOR EACH ROW EXECUTE FUNCTION glue_slow(); \
+         CREATE CONSTRAINT TRIGGER glue_slow_commit AFTER INSERT ON spy_oauth_refresh_token \
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION glue_slow();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    let now = conformance::in_secs(0);
+    let r = s.rotate(first.hash, second.clone(), now).await;
+    assert!(
+        started.elapsed() > std::time::Duration::from_secs(2),
+        "the triggers did not slow the rotation down: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.unwrap(), Rotation::Rotated);
+
+    sqlx::raw_sql(
+        "DROP TRIGGER glue_slow_spend ON spy_oauth_refresh_token; \
+         DROP TRIGGER glue_slow_commit ON spy_oauth_refresh_token;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        s.find(first.hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(s.find(second.hash).await.unwrap().is_some());
+    // The successor works; the spent token is a replay.
+    let third = conformance::token("slow-commit-3", fam, p, conformance::in_secs(600));
+    assert_eq!(
+        s.rotate(second.hash, third.clone(), now).await.unwrap(),
+        Rotation::Rotated
+    );
+    assert_eq!(
+        s.rotate(first.hash, third, now).await.unwrap(),
+        Rotation::Reused
+    );
+}
