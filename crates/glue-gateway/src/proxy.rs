@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use glue_auth_core::{Claims, Envelope, GlueError, Principal};
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, TRANSFER_ENCODING};
 use http::uri::{PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as HttpBody;
@@ -66,6 +66,12 @@ fn strip_underscored(headers: &mut HeaderMap) {
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, and the body
+    // was decoded by it. A Content-Length left next to it would frame the
+    // forwarded message wrongly once Transfer-Encoding is dropped below.
+    if headers.contains_key(TRANSFER_ENCODING) {
+        headers.remove(CONTENT_LENGTH);
+    }
     let listed: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -252,6 +258,19 @@ mod tests {
         h.insert("x-secret", HeaderValue::from_static("1"));
         h.insert("te", HeaderValue::from_static("trailers"));
         h.insert("accept", HeaderValue::from_static("*/*"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn content_length_goes_with_transfer_encoding() {
+        let mut h = HeaderMap::new();
+        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(CONTENT_LENGTH, HeaderValue::from_static("5"));
+        strip_hop_by_hop(&mut h);
+        assert!(h.is_empty(), "{h:?}");
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_LENGTH, HeaderValue::from_static("5"));
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
     }

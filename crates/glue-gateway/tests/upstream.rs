@@ -236,3 +236,43 @@ fn verify_only_mode_accepts_tokens_issued_elsewhere_and_forwards_token_requests(
     let jwks = gw.get("/.well-known/jwks.json").send().json();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }
+
+/// An upstream that answers every request with `raw` and closes.
+fn raw_upstream(raw: &'static [u8]) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream.write_all(raw);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn an_upstream_content_length_next_to_transfer_encoding_is_dropped() {
+    // RFC 9112 §6.3: chunked wins; the stale length must not reach the client.
+    let up = raw_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\
+          content-length: 5\r\nconnection: close\r\n\r\nb\r\nhello world\r\n0\r\n\r\n",
+    );
+    let url = format!("http://{up}");
+    let gw = Gateway::start(&["--upstream", &url]);
+    let token = gw.login();
+    let res = gw.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.header("content-length"), None, "{res:?}");
+    assert_eq!(res.text(), "hello world");
+}
