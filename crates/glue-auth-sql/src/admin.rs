@@ -323,7 +323,10 @@ impl SqlStore {
         let (status_index, status_name) = status_values(u.status);
         let explicit = id.is_some();
         let id = with_pool!(&inner.pool, p => {
-            let mut tx = p.begin().await.map_err(sql_error)?;
+            let mut tx = p
+                .begin_with(inner.dialect.begin_write())
+                .await
+                .map_err(sql_error)?;
             let q = sqlx::query_as::<_, (i64,)>(&inner.sql.user_insert)
                 .bind(id)
                 .bind(first)
@@ -424,7 +427,10 @@ impl SqlStore {
         let inner = &*self.inner;
         self.admin(async {
             Ok(with_pool!(&inner.pool, p => {
-                let mut tx = p.begin().await.map_err(sql_error)?;
+                let mut tx = p
+                    .begin_with(inner.dialect.begin_write())
+                    .await
+                    .map_err(sql_error)?;
                 let (id,): (i64,) = sqlx::query_as(&inner.sql.stock_insert)
                     .bind(warehouse.id)
                     .bind(&warehouse.name)
@@ -462,7 +468,10 @@ impl SqlStore {
         let inner = &*self.inner;
         self.admin(async {
             with_pool!(&inner.pool, p => {
-                let mut tx = p.begin().await.map_err(sql_error)?;
+                let mut tx = p
+                    .begin_with(inner.dialect.begin_write())
+                    .await
+                    .map_err(sql_error)?;
                 let found: Option<(i64, String, Option<bool>)> =
                     sqlx::query_as(&inner.sql.stock_by_id)
                         .bind(id_warehouse)

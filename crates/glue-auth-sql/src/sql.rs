@@ -66,8 +66,12 @@ impl Dialect {
         }
     }
 
-    /// Starts a transaction that will write: SQLite takes the write lock at
-    /// once, so that concurrent rotations queue instead of failing to upgrade.
+    /// Starts a transaction that will write (every write transaction of the
+    /// crate: rotations and the admin operations): SQLite takes the write
+    /// lock at once, waiting for it under the busy timeout, so that
+    /// concurrent writers queue. A deferred `BEGIN` would first read, and in
+    /// WAL mode upgrading that read to a write fails with SQLITE_BUSY at
+    /// once, without waiting, when another writer got in between.
     pub(crate) fn begin_write(self) -> &'static str {
         match self {
             Dialect::Sqlite => "BEGIN IMMEDIATE",

@@ -886,6 +886,34 @@ mod tests {
         }
     }
 
+    /// SQLite connections wait for the write lock (busy timeout = the
+    /// operation timeout) and use WAL.
+    #[tokio::test]
+    async fn sqlite_connections_have_a_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("glue.db").display());
+        let store = SqlStore::builder(url)
+            .seed_demo(false)
+            .operation_timeout(Duration::from_millis(1234))
+            .connect()
+            .await
+            .unwrap();
+        let Pool::Sqlite(pool) = &store.inner.pool else {
+            panic!("not SQLite");
+        };
+        let (ms,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(ms, 1234);
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store.close().await;
+    }
+
     #[test]
     fn derived_family_depends_on_subject_and_client() {
         let a = derived_family(r#"{"id_warehouse":1}"#, "frontend");

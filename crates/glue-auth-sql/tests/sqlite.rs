@@ -381,3 +381,61 @@ async fn busy_database_times_out_as_unavailable() {
     );
     store.insert(rec).await.unwrap();
 }
+
+/// 16 concurrent `assign_warehouse` calls on one SQLite file (WAL, 16
+/// connections): every one succeeds (its transaction takes the write lock
+/// at `BEGIN`, and so waits for the others under the busy timeout instead
+/// of failing with SQLITE_BUSY when it upgrades a read to a write), and the
+/// user ends with exactly one active assignment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_assignments_all_succeed() {
+    let (_dir, url) = temp_db();
+    let store = SqlStore::builder(&url)
+        .seed_demo(false)
+        .password_cost(4)
+        .max_connections(16)
+        .connect()
+        .await
+        .unwrap();
+    let ann = store
+        .add_user(NewUser::new("ann@example.com", "pw"))
+        .await
+        .unwrap();
+    let mut warehouses = Vec::new();
+    for name in ["North", "South", "East", "West"] {
+        let id = store
+            .add_warehouse(glue_auth_sql::NewWarehouse::new(name))
+            .await
+            .unwrap();
+        warehouses.push(id);
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let barrier = std::sync::Arc::clone(&barrier);
+            let w = warehouses[i % warehouses.len()];
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.assign_warehouse("ann@example.com", w).await
+            })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        if let Err(e) = t.await.unwrap() {
+            panic!("assignment {i} failed: {e}");
+        }
+    }
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let (active,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM spy_warehouse_user_assignment WHERE user_uuid = ? AND is_active",
+    )
+    .bind(&ann.uuid)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(active, 1);
+    let w = store.active_warehouse(&ann.uuid).await.unwrap().unwrap();
+    assert!(warehouses.contains(&w));
+}
