@@ -75,6 +75,45 @@ pub(crate) struct Shared<ReqBody> {
     /// Bearer + scope + demo/proxy.
     protected: Inner<ReqBody>,
     metrics: Option<PrometheusHandle>,
+    /// The last database ping of `/healthz`.
+    health: HealthCache,
+}
+
+/// How long a `/healthz` database ping is reused.
+const HEALTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `/healthz` pings the database at most once per TTL, however often it is
+/// called (one ping at a time; concurrent callers wait for it and share it).
+#[derive(Debug)]
+struct HealthCache {
+    ttl: std::time::Duration,
+    last: tokio::sync::Mutex<Option<(Instant, bool)>>,
+}
+
+impl HealthCache {
+    fn new(ttl: std::time::Duration) -> Self {
+        HealthCache {
+            ttl,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether the database answered: the cached answer while it is fresh,
+    /// else `ping()`'s.
+    async fn database_up<F>(&self, ping: impl FnOnce() -> F) -> bool
+    where
+        F: std::future::Future<Output = bool>,
+    {
+        let mut last = self.last.lock().await;
+        if let Some((at, up)) = *last
+            && at.elapsed() < self.ttl
+        {
+            return up;
+        }
+        let up = ping().await;
+        *last = Some((Instant::now(), up));
+        up
+    }
 }
 
 /// The gateway service, generic over the request body (hyper's `Incoming` in
@@ -341,6 +380,7 @@ where
             stores,
             protected,
             metrics,
+            health: HealthCache::new(HEALTH_CACHE_TTL),
         });
         let core_shared = Arc::clone(&shared);
         let core = tower::service_fn(move |req: Request<ReqBody>| {
@@ -563,17 +603,26 @@ impl<ReqBody> Shared<ReqBody> {
         let (status, database) = match self.stores.sql() {
             None => ("ok", "ok"),
             Some(store) => {
-                let ping = tokio::time::timeout(HEALTH_PING_TIMEOUT, store.ping()).await;
-                match ping {
-                    Ok(Ok(())) => ("ok", "ok"),
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "health check: database unavailable");
-                        ("degraded", "unavailable")
-                    }
-                    Err(_) => {
-                        tracing::warn!("health check: database did not answer in time");
-                        ("degraded", "unavailable")
-                    }
+                let up = self
+                    .health
+                    .database_up(|| async {
+                        match tokio::time::timeout(HEALTH_PING_TIMEOUT, store.ping()).await {
+                            Ok(Ok(())) => true,
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "health check: database unavailable");
+                                false
+                            }
+                            Err(_) => {
+                                tracing::warn!("health check: database did not answer in time");
+                                false
+                            }
+                        }
+                    })
+                    .await;
+                if up {
+                    ("ok", "ok")
+                } else {
+                    ("degraded", "unavailable")
                 }
             }
         };
@@ -642,6 +691,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_pings_are_cached_for_the_ttl() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let cache = HealthCache::new(std::time::Duration::from_millis(200));
+            let pings = AtomicU32::new(0);
+            let ping = |up: bool| {
+                pings.fetch_add(1, Ordering::SeqCst);
+                async move { up }
+            };
+            assert!(cache.database_up(|| ping(true)).await);
+            for _ in 0..20 {
+                // Fresh: the cached answer, no ping.
+                assert!(cache.database_up(|| ping(false)).await);
+            }
+            assert_eq!(pings.load(Ordering::SeqCst), 1);
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            assert!(!cache.database_up(|| ping(false)).await);
+            assert_eq!(pings.load(Ordering::SeqCst), 2);
+        });
+    }
 
     #[test]
     fn route_labels_are_bounded() {
