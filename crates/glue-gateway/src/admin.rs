@@ -217,7 +217,11 @@ pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
         }
         _ => None,
     };
-    let store = match connect_sql(&settings.database, &url).await {
+    // Never seed the demo user (with its published password) from here: an
+    // admin command on a fresh database would create it silently.
+    let mut database = settings.database.clone();
+    database.seed_demo = Some(false);
+    let store = match connect_sql(&database, &url).await {
         Ok(s) => s,
         Err(OpenError::Config(e)) => {
             eprintln!("glue-gateway: configuration error: {e}");

@@ -326,3 +326,22 @@ fn the_data_directory_and_the_database_are_owner_only() {
     assert_eq!(mode(&dir.path().join("other/db")), 0o700);
     assert_eq!(mode(&dir.path().join("other/db/x.db")), 0o600);
 }
+
+#[test]
+fn admin_commands_never_seed_the_demo_user() {
+    let sonia = "SELECT COUNT(*) FROM spy_user WHERE username = 'sonia@spryker.com'";
+    // A fresh data directory each time: the first thing run is an admin
+    // command (the second asks for seeding: that belongs to the server).
+    let runs: [(&[&str], &str); 2] = [
+        (
+            &["user", "add", "ann@example.com", "--password-stdin"],
+            "ann-secret-1\n",
+        ),
+        (&["warehouse", "add", "North", "--database-seed-demo"], ""),
+    ];
+    for (args, stdin) in runs {
+        let dir = TempDir::new();
+        admin(dir.path(), args, &[], stdin).ok();
+        assert_eq!(sqlite_count(dir.path(), sonia), 0, "{args:?}");
+    }
+}
