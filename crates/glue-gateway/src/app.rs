@@ -460,6 +460,13 @@ where
             fresh
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                // As every other 503 of the gateway.
+                fresh.headers_mut().insert(
+                    http::header::RETRY_AFTER,
+                    HeaderValue::from(RETRY_AFTER_SECS),
+                );
+            }
             res = fresh;
         }
         let elapsed = start.elapsed();
@@ -639,6 +646,9 @@ impl<ReqBody> Shared<ReqBody> {
 /// How long `/healthz` waits for the database.
 const HEALTH_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// `Retry-After` of the gateway's 503 answers, seconds.
+const RETRY_AFTER_SECS: u64 = 5;
+
 /// 503 with `Retry-After` and Glue's body (a store that is down).
 fn unavailable() -> Response<Body> {
     let glue = glue_auth_core::GlueError::new_static(
@@ -648,9 +658,10 @@ fn unavailable() -> Response<Body> {
     )
     .to_response(glue_auth_core::Envelope::Plain);
     let (mut parts, body) = glue.into_parts();
-    parts
-        .headers
-        .insert(http::header::RETRY_AFTER, HeaderValue::from(5));
+    parts.headers.insert(
+        http::header::RETRY_AFTER,
+        HeaderValue::from(RETRY_AFTER_SECS),
+    );
     Response::from_parts(parts, full(body))
 }
 

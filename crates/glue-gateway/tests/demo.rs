@@ -357,3 +357,27 @@ fn refresh_grant_when_switched_on() {
     assert_eq!(res.status, 400);
     assert_eq!(res.json()[0]["code"], "unsupported_grant_type");
 }
+
+#[test]
+fn the_request_timeout_answers_503_with_retry_after() {
+    use std::io::{Read, Write};
+    let gw = Gateway::start(&["--request-timeout", "1"]);
+    // A body that never completes keeps the request inside the timeout.
+    let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    s.write_all(
+        b"POST /token HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+          content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\ngrant",
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let res = parse_response(&raw);
+    assert_eq!(res.status, 503, "{res:?}");
+    assert_eq!(res.header("retry-after"), Some("5"), "{res:?}");
+    assert_eq!(
+        res.json(),
+        serde_json::json!([{"status":503,"code":null,"message":"Service temporarily unavailable."}])
+    );
+}
