@@ -843,7 +843,11 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         Some("*") => Cors::Any,
         Some(list) => {
             let mut origins = Vec::new();
-            for origin in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            for written in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                // Browsers send the serialized origin: scheme and host in
+                // lowercase (an origin has no path, so all of it).
+                let lower = written.to_ascii_lowercase();
+                let origin = lower.as_str();
                 if origin == "*" {
                     return Err(ConfigError::new(
                         "cors_allow_origin",
@@ -858,7 +862,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
                     None => {
                         return Err(ConfigError::new(
                             "cors_allow_origin",
-                            format!("{origin:?} is not an origin (scheme://host[:port], no path)"),
+                            format!("{written:?} is not an origin (scheme://host[:port], no path)"),
                         ));
                     }
                 }
@@ -1106,6 +1110,22 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn cors_origins_are_lowercased() {
+        let s = parse(&[
+            "--cors-allow-origin",
+            "HTTPS://Fulfillment.Example.COM, http://LOCALHOST:3000",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors,
+            Cors::List(vec![
+                http::HeaderValue::from_static("https://fulfillment.example.com"),
+                http::HeaderValue::from_static("http://localhost:3000"),
+            ])
+        );
     }
 
     #[test]
