@@ -708,6 +708,53 @@ fn positive<T: Copy + PartialOrd + Default + fmt::Display>(
     Ok(v)
 }
 
+/// Headers that frame the message, route it, authenticate the caller or are
+/// written by the proxy itself: none of them may carry the principal.
+const RESERVED_HEADERS: [&str; 17] = [
+    "authorization",
+    "connection",
+    "content-length",
+    "content-type",
+    "cookie",
+    "expect",
+    "forwarded",
+    "host",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
+
+/// A header name for the principal: valid, not reserved, no `_` (CGI-style
+/// upstreams read `a_b` and `a-b` as one variable, and the proxy drops
+/// client headers with `_`, so only a dashed name is safe).
+fn principal_header(
+    v: Option<String>,
+    default: &'static str,
+    name: &'static str,
+) -> Result<HeaderName, ConfigError> {
+    let h = header_name(v, default, name)?;
+    let s = h.as_str();
+    if RESERVED_HEADERS.contains(&s) || s.starts_with("x-forwarded-") {
+        return Err(ConfigError::new(
+            name,
+            format!("{s} cannot carry the principal (a reserved header)"),
+        ));
+    }
+    if s.contains('_') {
+        return Err(ConfigError::new(
+            name,
+            format!("{s}: use `-` instead of `_` (upstreams may map both to one variable)"),
+        ));
+    }
+    Ok(h)
+}
+
 fn header_name(
     v: Option<String>,
     default: &'static str,
@@ -871,28 +918,28 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         }
     };
     let principal_headers = PrincipalHeaders {
-        user_uuid: header_name(o.header_user_uuid, "x-glue-user-uuid", "header_user_uuid")?,
-        user_id: header_name(o.header_user_id, "x-glue-user-id", "header_user_id")?,
-        warehouse_id: header_name(
+        user_uuid: principal_header(o.header_user_uuid, "x-glue-user-uuid", "header_user_uuid")?,
+        user_id: principal_header(o.header_user_id, "x-glue-user-id", "header_user_id")?,
+        warehouse_id: principal_header(
             o.header_warehouse_id,
             "x-glue-warehouse-id",
             "header_warehouse_id",
         )?,
-        scopes: header_name(o.header_scopes, "x-glue-scopes", "header_scopes")?,
+        scopes: principal_header(o.header_scopes, "x-glue-scopes", "header_scopes")?,
     };
     {
         let all = principal_headers.all();
+        let names = [
+            "header_user_uuid",
+            "header_user_id",
+            "header_warehouse_id",
+            "header_scopes",
+        ];
         for (i, a) in all.iter().enumerate() {
             if all[i + 1..].contains(a) {
                 return Err(ConfigError::new(
-                    "header_user_uuid",
+                    names[i],
                     format!("the principal header {a} is configured twice"),
-                ));
-            }
-            if *a == http::header::AUTHORIZATION || *a == http::header::HOST {
-                return Err(ConfigError::new(
-                    "header_user_uuid",
-                    format!("{a} cannot carry the principal"),
                 ));
             }
         }
@@ -1110,6 +1157,31 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn principal_headers_must_not_be_reserved_or_underscored() {
+        for bad in [
+            "content-length",
+            "Transfer-Encoding",
+            "connection",
+            "host",
+            "cookie",
+            "authorization",
+            "x-forwarded-for",
+            "X-Forwarded-Host",
+            "te",
+            "x_glue_user",
+        ] {
+            let e = parse(&["--header-user-id", bad]).unwrap_err();
+            assert_eq!(e.setting, "header_user_id", "{bad}");
+            let e = parse(&["--header-scopes", bad]).unwrap_err();
+            assert_eq!(e.setting, "header_scopes", "{bad}");
+        }
+        let e = parse(&["--header-scopes", "x-glue-user-id"]).unwrap_err();
+        assert_eq!(e.setting, "header_user_id");
+        let s = parse(&["--header-scopes", "X-Scopes"]).unwrap();
+        assert_eq!(s.principal_headers.scopes, "x-scopes");
     }
 
     #[test]
