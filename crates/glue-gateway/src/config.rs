@@ -649,8 +649,62 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
 fn read_file(path: &Path) -> Result<Options, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new("config", format!("cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text)
-        .map_err(|e| ConfigError::new("config", format!("{}: {e}", path.display())))
+    parse_toml(&text).map_err(|e| ConfigError::new("config", format!("{}: {e}", path.display())))
+}
+
+/// Parses the file; the error names line, column and key but never shows
+/// the file's text (a line may hold a password or a key).
+fn parse_toml(text: &str) -> Result<Options, String> {
+    toml::from_str(text).map_err(|e| {
+        let message = redact_quoted(e.message().trim());
+        let Some(span) = e.span() else {
+            return message;
+        };
+        let before = &text.as_bytes()[..span.start.min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let key = text
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| {
+                !k.is_empty()
+                    && k.len() <= 64
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c))
+            });
+        match key {
+            Some(k) => format!("line {line}, column {column}, key `{k}`: {message}"),
+            None => format!("line {line}, column {column}: {message}"),
+        }
+    })
+}
+
+/// `invalid type: string "s3cret", expected u64` → `… string "…", …`:
+/// serde quotes offending values in double quotes.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if inside {
+                out.push('…');
+            }
+            inside = !inside;
+            out.push(c);
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn key_path(raw: &str) -> PathBuf {
@@ -1198,6 +1252,34 @@ mod tests {
                 http::HeaderValue::from_static("http://localhost:3000"),
             ])
         );
+    }
+
+    #[test]
+    fn toml_errors_name_line_and_key_but_never_show_the_text() {
+        let cases = [
+            (
+                "DATABASE_URL = \"postgres://u:s3cret@h/db\"\nuser_token_ttl = \"s3cret-too\"\n",
+                "line 2",
+                "key `user_token_ttl`",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\nPRIVATE_KEY = -----BEGIN s3cret\n",
+                "line 2",
+                "key `PRIVATE_KEY`",
+            ),
+            (
+                "private_key = \"\"\"\n-----BEGIN s3cret\nstill s3cret\n",
+                "line 4",
+                "",
+            ),
+            ("user_token_tll = 5\n", "line 1", "user_token_tll"),
+        ];
+        for (text, line, key) in cases {
+            let e = parse_toml(text).unwrap_err();
+            assert!(!e.contains("s3cret"), "{e}");
+            assert!(e.contains(line), "{line} not in {e}");
+            assert!(e.contains(key), "{key} not in {e}");
+        }
     }
 
     #[test]
