@@ -5,6 +5,7 @@
 //! status and `PATCH .../picking-list-items` updating picked quantities. Error
 //! answers are JSON:API envelopes with Glue's error objects.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -511,6 +512,7 @@ fn parse_items(body: &[u8]) -> Result<Vec<ItemUpdate>, BodyError> {
         ));
     }
     let mut out: Vec<ItemUpdate> = Vec::with_capacity(data.len());
+    let mut ids: HashSet<&str> = HashSet::with_capacity(data.len());
     for entry in data {
         if entry.get("type").and_then(Value::as_str) != Some("picking-list-items") {
             return Err((
@@ -534,7 +536,7 @@ fn parse_items(body: &[u8]) -> Result<Vec<ItemUpdate>, BodyError> {
                 "`numberOfPicked` and `numberOfNotPicked` must be non-negative integers.",
             ));
         };
-        if out.iter().any(|u| u.id == id) {
+        if !ids.insert(id) {
             return Err((StatusCode::UNPROCESSABLE_ENTITY, "An item is listed twice."));
         }
         out.push(ItemUpdate {
@@ -613,6 +615,24 @@ fn single(status: StatusCode, l: &PickingList, base: &str) -> Response<Body> {
 mod tests {
     use super::*;
     use glue_auth_core::{UserPrincipal, WarehousePrincipal};
+
+    #[test]
+    fn items_listed_twice_are_refused_in_large_bodies_too() {
+        let entry = |id: usize| {
+            json!({"type": "picking-list-items", "id": format!("i-{id}"),
+                   "attributes": {"numberOfPicked": 0, "numberOfNotPicked": 0}})
+        };
+        let mut data: Vec<Value> = (0..20_000).map(entry).collect();
+        let body = json!({ "data": data }).to_string();
+        assert_eq!(parse_items(body.as_bytes()).unwrap().len(), 20_000);
+        data.push(entry(7));
+        let body = json!({ "data": data }).to_string();
+        let Err((status, message)) = parse_items(body.as_bytes()) else {
+            panic!("a duplicate was accepted");
+        };
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(message, "An item is listed twice.");
+    }
     use glue_auth_token::MemoryDirectory;
     use http_body_util::Full;
 
