@@ -41,6 +41,12 @@ fn concurrent_refreshes_through_two_instances_have_one_winner() {
             "0",
             "--throttle-per-username",
             "0",
+            // 16 concurrent redemptions per instance: a connection each, and
+            // time to wait for one on a loaded machine (not under test either).
+            "--database-max-connections",
+            "16",
+            "--database-acquire-timeout",
+            "10",
         ],
     );
     for gw in [&a, &b] {

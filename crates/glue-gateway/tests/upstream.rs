@@ -137,7 +137,8 @@ fn sigterm_lets_the_in_flight_request_finish() {
     let token = gw.login();
     let slow = gw.get("/slow").bearer(&token);
     let in_flight = std::thread::spawn(move || slow.send());
-    std::thread::sleep(Duration::from_millis(400));
+    // Signal only once the request is in flight (it reached the upstream).
+    up.wait_for_slow_request(Duration::from_secs(10));
     let stopped_at = Instant::now();
     gw.signal("TERM");
     // New connections are refused soon after the signal.

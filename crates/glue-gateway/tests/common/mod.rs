@@ -389,23 +389,37 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 /// method, path and headers; `/slow` waits `slow` first.
 pub struct Upstream {
     pub addr: SocketAddr,
+    /// One message per `/slow` request, sent when it arrives (before the wait).
+    slow_arrived: std::sync::mpsc::Receiver<()>,
 }
 
 impl Upstream {
     pub fn start(slow: Duration) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                thread::spawn(move || serve_upstream(stream, slow));
+                let tx = tx.clone();
+                thread::spawn(move || serve_upstream(stream, slow, &tx));
             }
         });
-        Upstream { addr }
+        Upstream {
+            addr,
+            slow_arrived: rx,
+        }
+    }
+
+    /// Waits until a `/slow` request has reached this upstream.
+    pub fn wait_for_slow_request(&self, limit: Duration) {
+        self.slow_arrived
+            .recv_timeout(limit)
+            .unwrap_or_else(|e| panic!("no /slow request within {limit:?}: {e}"));
     }
 }
 
-fn serve_upstream(mut stream: TcpStream, slow: Duration) {
+fn serve_upstream(mut stream: TcpStream, slow: Duration, arrived: &std::sync::mpsc::Sender<()>) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -442,6 +456,7 @@ fn serve_upstream(mut stream: TcpStream, slow: Duration) {
         let method = parts.next().unwrap_or_default().to_owned();
         let path = parts.next().unwrap_or_default().to_owned();
         if path.starts_with("/slow") {
+            let _ = arrived.send(());
             thread::sleep(slow);
         }
         let doc = serde_json::json!({
