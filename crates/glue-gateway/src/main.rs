@@ -122,6 +122,9 @@ fn main() -> ExitCode {
 }
 
 async fn start(settings: Settings) -> ExitCode {
+    // Before anything slow: a SIGHUP must not kill a starting gateway, and a
+    // SIGTERM while the database is retried stops it cleanly.
+    let mut signals = server::Signals::install();
     let material = match keys::load(&settings) {
         Ok(m) => m,
         Err(e) => return config_error(&e),
@@ -151,7 +154,14 @@ async fn start(settings: Settings) -> ExitCode {
             }
         });
     }
-    let stores = match stores::Stores::open(&settings.database, &settings.client_ids).await {
+    let opened = tokio::select! {
+        opened = stores::Stores::open(&settings.database, &settings.client_ids) => opened,
+        signal = signals.shutdown() => {
+            tracing::info!(signal, "stopped while opening the stores");
+            return ExitCode::SUCCESS;
+        }
+    };
+    let stores = match opened {
         Ok(s) => s,
         Err(stores::OpenError::Config(e)) => return config_error(&e),
         Err(stores::OpenError::Database(e)) => {
@@ -213,7 +223,7 @@ async fn start(settings: Settings) -> ExitCode {
         let _ = writeln!(out, "{READY_LINE}");
         let _ = out.flush();
     }
-    match server::run(settings, listener, gateway).await {
+    match server::run(settings, listener, gateway, signals).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server failed");

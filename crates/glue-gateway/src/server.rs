@@ -15,41 +15,75 @@ use tokio::sync::{Notify, Semaphore};
 use crate::app::Gateway;
 use crate::config::Settings;
 
-/// Resolves when the process is asked to stop.
-async fn shutdown_signal() -> &'static str {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// The process's signal handlers, installed at start (before the database
+/// connect, which may retry for `database_connect_timeout`): from then on
+/// SIGHUP no longer kills the process and SIGTERM / Ctrl-C stop it cleanly.
+pub(crate) struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => "SIGINT",
-                    _ = term.recv() => "SIGTERM",
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Installs the handlers (needs the runtime).
+    pub(crate) fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let install = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for {name}");
+                    None
                 }
-            }
-            Err(_) => {
-                ctrl_c.await;
-                "SIGINT"
+            };
+            Signals {
+                term: install(SignalKind::terminate(), "SIGTERM"),
+                int: install(SignalKind::interrupt(), "SIGINT"),
+                hup: install(SignalKind::hangup(), "SIGHUP: key reload disabled"),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        ctrl_c.await;
-        "Ctrl-C"
+
+    /// Resolves when the process is asked to stop.
+    pub(crate) async fn shutdown(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                if let Some(s) = s
+                    && s.recv().await.is_some()
+                {
+                    return;
+                }
+                std::future::pending::<()>().await;
+            }
+            tokio::select! {
+                () = recv(&mut self.int) => "SIGINT",
+                () = recv(&mut self.term) => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            "Ctrl-C"
+        }
     }
 }
 
 #[cfg(unix)]
-fn spawn_reload_on_sighup(gateway: Gateway<Incoming>, files: Vec<std::path::PathBuf>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP: key reload disabled");
+fn spawn_reload_on_sighup(
+    hup: Option<tokio::signal::unix::Signal>,
+    gateway: Gateway<Incoming>,
+    files: Vec<std::path::PathBuf>,
+) {
+    let Some(mut hup) = hup else {
         return;
     };
     tokio::spawn(async move {
@@ -95,9 +129,14 @@ pub(crate) async fn run(
     settings: Settings,
     listener: TcpListener,
     gateway: Gateway<Incoming>,
+    mut signals: Signals,
 ) -> std::io::Result<()> {
     #[cfg(unix)]
-    spawn_reload_on_sighup(gateway.clone(), crate::keys::reloadable_files(&settings));
+    spawn_reload_on_sighup(
+        signals.hup.take(),
+        gateway.clone(),
+        crate::keys::reloadable_files(&settings),
+    );
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -118,7 +157,7 @@ pub(crate) async fn run(
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(settings.max_connections));
-    let shutdown = shutdown_signal();
+    let shutdown = signals.shutdown();
     tokio::pin!(shutdown);
 
     let signal = loop {

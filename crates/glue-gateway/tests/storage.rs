@@ -345,3 +345,66 @@ fn admin_commands_never_seed_the_demo_user() {
         assert_eq!(sqlite_count(dir.path(), sonia), 0, "{args:?}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn signals_while_the_database_is_retried_at_start() {
+    use std::process::Stdio;
+    use std::time::Instant;
+    let dir = TempDir::new();
+    let log = dir.path().join("stderr.log");
+    let port = closed_port().port();
+    let mut child = command(
+        dir.path(),
+        &[
+            "--database-url",
+            &format!("postgres://glue@127.0.0.1:{port}/glue"),
+            "--database-connect-timeout",
+            "30",
+        ],
+        &[],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+    .spawn()
+    .unwrap();
+    let pid = child.id().to_string();
+    let kill = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(&pid)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig}");
+    };
+    let start = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("retrying")
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "no retry logged");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SIGHUP (the default action would end the process) changes nothing.
+    kill("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the start: {:?}",
+        std::fs::read_to_string(&log)
+    );
+    // SIGTERM stops it at once, cleanly.
+    let stopped = Instant::now();
+    kill("TERM");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status:?}\n{stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+}
