@@ -277,3 +277,38 @@ fn an_upstream_content_length_next_to_transfer_encoding_is_dropped() {
     assert_eq!(res.header("content-length"), None, "{res:?}");
     assert_eq!(res.text(), "hello world");
 }
+
+#[test]
+fn a_chunked_body_over_the_limit_answers_502() {
+    use std::io::{Read, Write};
+    // An upstream that reads everything and answers nothing: only the
+    // gateway's limit can end the exchange.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let url = format!("http://{up}");
+    let gw = Gateway::start(&["--upstream", &url, "--body-limit", "1000"]);
+    let token = gw.login();
+    let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let chunk = "a".repeat(600);
+    let req = format!(
+        "POST /picking-lists HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+         authorization: Bearer {token}\r\ntransfer-encoding: chunked\r\n\r\n\
+         258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let res = parse_response(&raw);
+    assert_eq!(res.status, 502, "{res:?}");
+    assert_eq!(res.json()[0]["message"], "Bad gateway.");
+}
