@@ -461,17 +461,9 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub(crate) fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((auth, host)) = rest.rsplit_once('@')
-    {
-        let user = auth.split_once(':').map_or(auth, |(u, _)| u);
-        let masked = if auth.contains(':') { ":***" } else { "" };
-        return format!("{scheme}://{user}{masked}@{host}");
-    }
-    url.to_owned()
-}
+/// Database URLs are shown only through glue-auth-sql's redactor (userinfo
+/// passwords and `password`/`sslpassword` query parameters masked).
+pub(crate) use glue_auth_sql::redact_url;
 
 /// Database settings (SQL stores).
 #[derive(Debug, Clone)]
@@ -1211,6 +1203,8 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+        let shown = redact_url("postgres://h/db?password=s3cret");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]
