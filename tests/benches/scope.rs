@@ -9,6 +9,11 @@
 //!   request, inner service answering at once (request built outside the
 //!   measurement).
 //!
+//! - `stack/allowed`: the whole authentication stack — `TokenEndpointLayer`
+//!   (forwarding), `BearerAuthLayer` (cache hit) and `ScopeLayer::spryker()` —
+//!   on `GET /picking-lists` with a valid user token, inner service answering
+//!   at once; the comparison point of `scripts/load.sh`.
+//!
 //! Run: `cargo bench -p glue-auth-integration-tests --bench scope`.
 
 use std::convert::Infallible;
@@ -136,5 +141,58 @@ fn layer(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, check, layer);
+fn stack(c: &mut Criterion) {
+    use glue_auth_bearer::{BearerAuthLayer, Validator};
+    use glue_auth_token::{MemoryDirectory, SigningKey, TokenServer};
+
+    let pem = std::fs::read(
+        glue_auth_integration_tests::fixtures().join("foreign-signer/test-private.pem"),
+    )
+    .unwrap();
+    let key = SigningKey::from_pem(&pem).unwrap();
+    let keys = key.key_set();
+    let users = MemoryDirectory::demo();
+    let tokens = TokenServer::builder(key, users.clone(), users)
+        .build()
+        .unwrap();
+    let mut svc = tower::ServiceBuilder::new()
+        .layer(tokens.layer())
+        .layer(BearerAuthLayer::new(Validator::new(keys)))
+        .layer(ScopeLayer::spryker())
+        .service(tower::service_fn(|_req: Request<String>| {
+            std::future::ready(Ok::<_, Infallible>(Response::new(String::new())))
+        }));
+    let token = glue_auth_integration_tests::sign(
+        r#"{"user_reference":null,"id_user":4,"uuid":"0d743cc3-a772-5145-971e-d4018ee7a489"}"#,
+        r#"["user","back-office-user"]"#,
+        3600,
+    );
+    let header = http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    let request = || {
+        Request::get("/picking-lists")
+            .header(http::header::AUTHORIZATION, header.clone())
+            .body(String::new())
+            .unwrap()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let first = rt.block_on(async {
+        std::future::poll_fn(|cx| svc.poll_ready(cx)).await.unwrap();
+        svc.call(request()).await.unwrap()
+    });
+    assert_eq!(first.status(), 200);
+    c.bench_function("stack/allowed", |b| {
+        b.iter_batched(
+            request,
+            |req| {
+                now(std::future::poll_fn(|cx| svc.poll_ready(cx))).unwrap();
+                now(svc.call(req))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, check, layer, stack);
 criterion_main!(benches);

@@ -188,6 +188,10 @@ impl Pattern {
 
 /// A `.` or `..` segment, in any percent-encoded spelling.
 fn has_dot_segment(path: &str) -> bool {
+    // Fast path: almost no request path has a '.' or a '%' at all.
+    if !path.bytes().any(|b| b == b'.' || b == b'%') {
+        return false;
+    }
     path.split('/')
         .any(|s| eq_percent_decoded(s, ".") || eq_percent_decoded(s, ".."))
 }
