@@ -361,14 +361,7 @@ fn h2c_prior_knowledge() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            hyper_util::rt::TokioIo::new(stream),
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
+        let mut send = h2c_sender(gw.addr).await;
         let req = http::Request::get(format!("http://{}/healthz", gw.addr))
             .body(http_body_util::Empty::<bytes::Bytes>::new())
             .unwrap();
@@ -457,14 +450,7 @@ fn an_h2c_connection_that_sent_a_request_outlives_header_read_timeout() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            hyper_util::rt::TokioIo::new(stream),
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
+        let mut send = h2c_sender(gw.addr).await;
         for _ in 0..2 {
             let req = http::Request::get(format!("http://{}/healthz", gw.addr))
                 .body(http_body_util::Empty::<bytes::Bytes>::new())
@@ -474,4 +460,19 @@ fn an_h2c_connection_that_sent_a_request_outlives_header_read_timeout() {
             tokio::time::sleep(Duration::from_millis(1500)).await;
         }
     });
+}
+
+/// An HTTP/2 prior-knowledge (h2c) connection to the gateway, its driver spawned.
+async fn h2c_sender(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
 }
