@@ -156,9 +156,9 @@ fn stack(c: &mut Criterion) {
         .build()
         .unwrap();
     let mut svc = tower::ServiceBuilder::new()
-        .layer(tokens.layer())
         .layer(BearerAuthLayer::new(Validator::new(keys)))
         .layer(ScopeLayer::spryker())
+        .layer(tokens.layer())
         .service(tower::service_fn(|_req: Request<String>| {
             std::future::ready(Ok::<_, Infallible>(Response::new(String::new())))
         }));

@@ -11,7 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use glue_auth_core::{Envelope, GlueError, KeySet, NumericDate};
+use glue_auth_bearer::KeySet;
+use glue_auth_core::{Envelope, GlueError, NumericDate};
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, EncodingKey};
 

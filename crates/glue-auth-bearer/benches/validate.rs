@@ -7,8 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuthLayer, Validator};
-use glue_auth_core::KeySet;
 use http::{Request, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use tower::{Layer, Service, service_fn};

@@ -1,6 +1,7 @@
 //! [`BearerAuthLayer`].
 
-use glue_auth_core::{GlueRejection, KeySet};
+use glue_auth_core::GlueRejection;
+use glue_auth_jwt::KeySet;
 use tower_layer::Layer;
 
 use crate::{BearerAuth, ConfigError, Validator};

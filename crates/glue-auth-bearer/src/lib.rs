@@ -1,7 +1,7 @@
 //! A Tower layer that validates Spryker Glue Backend API bearer tokens.
 //!
 //! [`BearerAuthLayer`] reads `Authorization: Bearer <JWT>`, checks the RS256
-//! signature against an in-memory [`KeySet`](glue_auth_core::KeySet), reads
+//! signature against an in-memory [`KeySet`], reads
 //! Spryker's payload format (float dates with microseconds, JSON-encoded
 //! `sub`), checks `exp`/`nbf`/`iat` with zero leeway, and puts the
 //! [`Claims`](glue_auth_core::Claims) and
@@ -12,13 +12,13 @@
 //!
 //! ```
 //! use glue_auth_bearer::{BearerAuthLayer, Validator};
-//! use glue_auth_core::{KeySet, Principal};
+//! use glue_auth_core::Principal;
 //! use http::{Request, Response, StatusCode};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
 //! # async fn demo() {
-//! let pem = std::fs::read("../../../shared/fixtures/foreign-signer/test-public.pem").unwrap();
-//! let keys = KeySet::from_pem(&pem).unwrap();
+//! // In production: KeySet::from_pem(&std::fs::read("public.pem")?)?
+//! let keys = glue_auth_jwt::SigningKey::generate().unwrap().key_set();
 //! let svc = ServiceBuilder::new()
 //!     .layer(BearerAuthLayer::new(Validator::new(keys)))
 //!     .service(service_fn(|req: Request<String>| async move {
@@ -51,6 +51,8 @@ mod layer;
 mod service;
 mod validator;
 
+/// Keys and verification, from `glue-auth-jwt`.
+pub use glue_auth_jwt::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
 pub use layer::BearerAuthLayer;
 pub use service::BearerAuth;
 pub use validator::{

@@ -28,20 +28,7 @@ impl<S, R> BearerAuth<S, R> {
         }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    glue_auth_core::define_inner_service_accessors!();
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for BearerAuth<S, R>

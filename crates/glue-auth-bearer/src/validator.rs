@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use glue_auth_core::{Claims, Clock, InvalidReason, KeySet, Rejection, SystemClock, TokenError};
+use glue_auth_core::{Claims, Clock, InvalidReason, Rejection, SystemClock, UnauthenticatedStatus};
+use glue_auth_jwt::{KeySet, TokenError};
+use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, StatusCode};
 use moka::sync::Cache;
 
 /// Default largest accepted token: 8 KiB.
@@ -19,8 +20,6 @@ pub const DEFAULT_CACHE_CAPACITY: u64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The `002` status must be 401 (current Glue) or 403 (older releases).
-    MissingTokenStatus(StatusCode),
     /// The maximum token length must be between 64 bytes and 64 KiB.
     MaxTokenLen(usize),
     /// The leeway must not exceed one hour.
@@ -34,9 +33,6 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::MissingTokenStatus(s) => {
-                write!(f, "missing_token_status must be 401 or 403, not {s}")
-            }
             ConfigError::MaxTokenLen(n) => {
                 write!(
                     f,
@@ -80,7 +76,7 @@ struct Inner {
     leeway: Duration,
     audiences: Option<Box<[Box<str>]>>,
     max_token_len: usize,
-    missing_token_status: StatusCode,
+    missing_token_status: UnauthenticatedStatus,
     cache: Option<TokenCache>,
 }
 
@@ -121,7 +117,7 @@ pub struct ValidatorBuilder {
     leeway: Duration,
     audiences: Option<Vec<String>>,
     max_token_len: usize,
-    missing_token_status: StatusCode,
+    missing_token_status: UnauthenticatedStatus,
     cache_capacity: Option<u64>,
 }
 
@@ -157,7 +153,7 @@ impl ValidatorBuilder {
 
     /// Status of the `002` "Missing access token." answer: 401 (default,
     /// current Glue) or 403 (older releases).
-    pub fn missing_token_status(mut self, status: StatusCode) -> Self {
+    pub fn missing_token_status(mut self, status: UnauthenticatedStatus) -> Self {
         self.missing_token_status = status;
         self
     }
@@ -177,11 +173,6 @@ impl ValidatorBuilder {
 
     /// Checks the settings and builds the validator.
     pub fn build(self) -> Result<Validator, ConfigError> {
-        if self.missing_token_status != StatusCode::UNAUTHORIZED
-            && self.missing_token_status != StatusCode::FORBIDDEN
-        {
-            return Err(ConfigError::MissingTokenStatus(self.missing_token_status));
-        }
         if !(64..=65536).contains(&self.max_token_len) {
             return Err(ConfigError::MaxTokenLen(self.max_token_len));
         }
@@ -233,7 +224,7 @@ impl Validator {
             leeway: Duration::ZERO,
             audiences: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
-            missing_token_status: StatusCode::UNAUTHORIZED,
+            missing_token_status: UnauthenticatedStatus::Unauthorized,
             cache_capacity: Some(DEFAULT_CACHE_CAPACITY),
         }
     }
@@ -277,7 +268,7 @@ impl Validator {
             .filter(|p| !p.is_empty());
         let (Some(scheme), Some(token)) = (parts.next(), parts.next()) else {
             return Err(Rejection::MissingToken {
-                status: self.inner.missing_token_status,
+                status: self.inner.missing_token_status.status(),
             });
         };
         if parts.next().is_some() || !scheme.eq_ignore_ascii_case(b"bearer") {

@@ -135,14 +135,19 @@ impl Claims {
     /// ).unwrap();
     /// assert_eq!(c.expires_at().as_micros(), 1_700_641_066_735_831);
     /// ```
-    pub fn parse_unverified_payload(json: &str) -> Result<Claims, crate::TokenError> {
-        let raw: RawClaims = serde_json::from_str(json)
-            .map_err(|_| crate::TokenError::Invalid(InvalidReason::Claims))?;
-        Ok(Claims::from_raw(raw)?)
+    pub fn parse_unverified_payload(json: &str) -> Result<Claims, SubjectError> {
+        let raw: ClaimsPayload = serde_json::from_str(json).map_err(|_| SubjectError::Malformed)?;
+        Claims::try_from(raw)
     }
+}
 
-    /// Builds claims from a decoded (signature-checked) JWT payload.
-    pub(crate) fn from_raw(raw: RawClaims) -> Result<Claims, SubjectError> {
+impl TryFrom<ClaimsPayload> for Claims {
+    type Error = SubjectError;
+
+    /// Reads the subject of a decoded payload: [`SubjectError::Malformed`]
+    /// (401 `001`) or [`SubjectError::Unsupported`] (400 `001`) when `sub` is
+    /// not a user or warehouse of Spryker's format.
+    fn try_from(raw: ClaimsPayload) -> Result<Claims, SubjectError> {
         let principal = Principal::from_subject(&raw.sub)?;
         let aud = match raw.aud {
             None => Box::default(),
@@ -275,27 +280,48 @@ struct PayloadOut<'a> {
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub(crate) enum RawAudience {
+enum RawAudience {
     One(String),
     Many(Vec<String>),
 }
 
-/// The payload as it arrives. `exp` and `sub` are required; a token without an
-/// expiry is never accepted.
+/// The payload of an access token as it arrives, before its subject is read:
+/// deserialize it (serde) from a payload whose signature was checked, then
+/// turn it into [`Claims`] with `Claims::try_from`.
+///
+/// `exp` and `sub` are required (a token without an expiry is never
+/// accepted); `iat` and `nbf` may be absent, but when present they must be
+/// numbers (`null` is refused, not read as absent).
 #[derive(Deserialize)]
-pub(crate) struct RawClaims {
+pub struct ClaimsPayload {
     #[serde(default)]
     aud: Option<RawAudience>,
     #[serde(default)]
     jti: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present_date")]
     iat: Option<NumericDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present_date")]
     nbf: Option<NumericDate>,
     exp: NumericDate,
     sub: String,
     #[serde(default)]
     scopes: Scopes,
+}
+
+/// A date that is present must be a number: `null` is an error, absence
+/// (the field's `default`) is `None`.
+fn present_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NumericDate>, D::Error> {
+    NumericDate::deserialize(d).map(Some)
+}
+
+impl fmt::Debug for ClaimsPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClaimsPayload")
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("exp", &self.exp)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]
@@ -338,8 +364,28 @@ mod tests {
     #[test]
     fn payload_round_trips() {
         let c = sample();
-        let raw: RawClaims = serde_json::from_str(&c.to_payload_json()).unwrap();
-        assert_eq!(Claims::from_raw(raw).unwrap(), c);
+        let raw: ClaimsPayload = serde_json::from_str(&c.to_payload_json()).unwrap();
+        assert_eq!(Claims::try_from(raw).unwrap(), c);
+    }
+
+    #[test]
+    fn null_dates_are_refused_absent_ones_are_not() {
+        let sub = r#""sub":"{\"id_warehouse\":1}""#;
+        let with = |extra: &str| format!(r#"{{"exp":1700000000,{sub}{extra}}}"#);
+        assert!(Claims::parse_unverified_payload(&with("")).is_ok());
+        assert!(Claims::parse_unverified_payload(&with(r#","nbf":1699000000.5"#)).is_ok());
+        for bad in [r#","nbf":null"#, r#","iat":null"#, r#","iat":"1699000000""#] {
+            assert_eq!(
+                Claims::parse_unverified_payload(&with(bad)),
+                Err(SubjectError::Malformed),
+                "{bad}"
+            );
+        }
+        let no_exp = format!(r#"{{{sub}}}"#);
+        assert_eq!(
+            Claims::parse_unverified_payload(&no_exp),
+            Err(SubjectError::Malformed)
+        );
     }
 
     #[test]

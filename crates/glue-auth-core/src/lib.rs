@@ -5,7 +5,8 @@
 //! - [`Principal`] (a Back Office user or a warehouse), [`Scopes`] and
 //!   [`Claims`]: what the bearer layer puts into the request extensions.
 //! - [`NumericDate`]: JWT dates with microseconds, as Spryker writes them.
-//! - [`KeySet`]: RSA public keys with optional `kid`, swappable at run time.
+//! - [`UnauthenticatedStatus`]: 401 or 403 for requests without
+//!   credentials, the one setting every layer shares.
 //! - [`GlueError`] and [`Envelope`]: Glue's error object, plain or JSON:API.
 //! - [`Rejection`] and the [`Reject`] responders: [`GlueRejection`] (default),
 //!   [`Rfc6750Rejection`] and [`GrpcRejection`].
@@ -14,6 +15,11 @@
 //!   naming the missing layer when no bearer layer ran.
 //! - [`ResponseBody`] and [`ResponseFuture`]: the body and future types of
 //!   every layer.
+//! - [`PercentDecode`]: the percent-decoder of form bodies and paths.
+//!
+//! No cryptography here: keys, signing and verification live in
+//! `glue-auth-jwt`, so crates that only read [`Claims`] (the scope layer, your
+//! handlers) build without a crypto library.
 //!
 //! ```
 //! use glue_auth_core::{GlueRejection, Reject, Rejection, RequestHead};
@@ -35,6 +41,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod accessors;
 mod body;
 mod claims;
 mod date;
@@ -42,21 +49,23 @@ mod error;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
-mod keys;
+mod percent;
 mod principal;
 mod reject;
 mod scopes;
+mod status;
 
 pub use body::ResponseBody;
-pub use claims::{Claims, ClaimsBuilder};
+pub use claims::{Claims, ClaimsBuilder, ClaimsPayload};
 pub use date::{Clock, ManualClock, NumericDate, SystemClock};
 pub use error::{Envelope, GlueError, JSON_API};
 #[cfg(feature = "axum")]
 pub use extract::ExtractRejection;
 pub use future::ResponseFuture;
-pub use keys::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
+pub use percent::PercentDecode;
 pub use principal::{Anonymous, Principal, SubjectError, UserPrincipal, WarehousePrincipal};
 pub use reject::{
     GlueRejection, GrpcRejection, InvalidReason, Reject, Rejection, RequestHead, Rfc6750Rejection,
 };
 pub use scopes::Scopes;
+pub use status::{InvalidUnauthenticatedStatus, UnauthenticatedStatus};

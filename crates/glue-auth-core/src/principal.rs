@@ -111,8 +111,9 @@ impl fmt::Debug for Principal {
 /// Why a `sub` claim could not be turned into a [`Principal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubjectError {
-    /// `sub` is not a JSON-encoded object, or its members have the wrong types.
-    /// Glue answers 401 `001`.
+    /// `sub` is not a JSON-encoded object, or its members have the wrong types
+    /// (from [`Claims::parse_unverified_payload`](crate::Claims::parse_unverified_payload):
+    /// the payload itself is not Spryker's format). Glue answers 401 `001`.
     Malformed,
     /// `sub` is a JSON object with neither `id_user` nor `id_warehouse` (for
     /// example a storefront customer token). Glue answers 400 `001`.

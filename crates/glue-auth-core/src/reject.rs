@@ -108,6 +108,16 @@ pub enum Rejection {
         /// Seconds for `Retry-After`.
         retry_after: u32,
     },
+    /// `POST /warehouse-tokens` for a user without an active warehouse
+    /// assignment: Glue 403 `5101` "Operation is forbidden." (gRPC 7).
+    NoActiveWarehouse,
+    /// A layer this one depends on did not run for the request (for example
+    /// no bearer layer in front of the token endpoint): a wiring bug, 500
+    /// (gRPC 13 INTERNAL), never a silent fallback.
+    MissingLayer {
+        /// The type name of the missing layer.
+        layer: &'static str,
+    },
 }
 
 impl Rejection {
@@ -132,6 +142,16 @@ impl Rejection {
                 None,
                 "Service temporarily unavailable.",
             ),
+            Rejection::NoActiveWarehouse => GlueError::new_static(
+                StatusCode::FORBIDDEN,
+                Some("5101"),
+                "Operation is forbidden.",
+            ),
+            Rejection::MissingLayer { .. } => GlueError::new_static(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "Server misconfiguration: an authentication layer is missing.",
+            ),
         }
     }
 
@@ -144,7 +164,9 @@ impl Rejection {
             | Rejection::UnsupportedSubject => true,
             Rejection::Unauthorized { credentials, .. }
             | Rejection::AuthorizationFailed { credentials, .. } => !credentials,
-            Rejection::Unavailable { .. } => false,
+            Rejection::Unavailable { .. }
+            | Rejection::NoActiveWarehouse
+            | Rejection::MissingLayer { .. } => false,
         }
     }
 }
@@ -313,6 +335,18 @@ impl Reject for Rfc6750Rejection {
                     "Service temporarily unavailable.",
                     None,
                 ),
+                Rejection::NoActiveWarehouse => (
+                    StatusCode::FORBIDDEN,
+                    Some("access_denied"),
+                    "The user has no active warehouse assignment.",
+                    None,
+                ),
+                Rejection::MissingLayer { .. } => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some("server_error"),
+                    "Server misconfiguration.",
+                    None,
+                ),
             };
         let mut challenge = String::from("Bearer");
         let mut params = Vec::new();
@@ -337,9 +371,9 @@ impl Reject for Rfc6750Rejection {
         *res.status_mut() = status;
         let h = res.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // Only RFC 6750's own error codes go into a challenge.
         let challenged = status == StatusCode::UNAUTHORIZED
-            || status == StatusCode::FORBIDDEN
-            || error == Some("invalid_request");
+            || matches!(error, Some("invalid_request" | "insufficient_scope"));
         if let (true, Ok(v)) = (challenged, HeaderValue::from_str(&challenge)) {
             h.insert(WWW_AUTHENTICATE, v);
         }
@@ -361,6 +395,7 @@ impl GrpcRejection {
     pub fn code(rejection: &Rejection) -> u8 {
         match rejection {
             Rejection::Unavailable { .. } => 14,
+            Rejection::MissingLayer { .. } => 13,
             r if r.is_authentication() => 16,
             _ => 7,
         }

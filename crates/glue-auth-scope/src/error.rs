@@ -3,8 +3,6 @@
 use std::error::Error;
 use std::fmt;
 
-use http::StatusCode;
-
 /// A route table or policy that cannot work, found by
 /// [`RouteTableBuilder::build`](crate::RouteTableBuilder::build).
 ///
@@ -37,12 +35,6 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// The status for requests without credentials must be 401 (current
-    /// Spryker) or 403 (older releases).
-    UnauthenticatedStatus {
-        /// The status that was given.
-        status: StatusCode,
-    },
 }
 
 impl fmt::Display for ConfigError {
@@ -58,11 +50,6 @@ impl fmt::Display for ConfigError {
                 write!(f, "route {pattern:?} has an empty method list")
             }
             ConfigError::InvalidScopes { reason } => write!(f, "invalid scope policy: {reason}"),
-            ConfigError::UnauthenticatedStatus { status } => write!(
-                f,
-                "status for requests without credentials must be 401 or 403, not {}",
-                status.as_u16()
-            ),
         }
     }
 }

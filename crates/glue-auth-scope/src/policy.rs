@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use glue_auth_core::{Claims, Rejection, RequestHead, Scopes};
+use glue_auth_core::{Claims, Rejection, RequestHead, Scopes, UnauthenticatedStatus};
 use http::StatusCode;
 
 use crate::ConfigError;
@@ -72,20 +72,20 @@ pub struct Policy {
 enum Node {
     Public,
     Deny {
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     Authenticated {
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     User {
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     Warehouse {
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     UserScope {
         warehouse_user: bool,
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     WarehouseOrUser {
         exists: Option<WarehouseExists>,
@@ -94,7 +94,7 @@ enum Node {
         any: bool,
         names: Box<[Box<str>]>,
         required: Cow<'static, str>,
-        unauth: Option<StatusCode>,
+        unauth: Option<UnauthenticatedStatus>,
     },
     Custom(CheckFn),
     All(Box<[Policy]>),
@@ -278,12 +278,11 @@ impl Policy {
 
     /// Sets the status of "Unauthorized request." answers to requests that
     /// carried no token, in this policy and every block it combines: 401
-    /// (default, current Spryker) or 403 (older releases). Anything else is a
-    /// [`ConfigError`] when the table is built.
+    /// (default, current Spryker) or 403 (older releases).
     ///
     /// A table's [`RouteTableBuilder::unauthenticated_status`](crate::RouteTableBuilder::unauthenticated_status)
     /// applies to the blocks where this was not set.
-    pub fn unauthenticated_status(mut self, status: StatusCode) -> Self {
+    pub fn unauthenticated_status(mut self, status: UnauthenticatedStatus) -> Self {
         self.node.set_unauth(status, true);
         self
     }
@@ -303,7 +302,7 @@ impl Policy {
     }
 
     /// Fills the unset no-token statuses (used by the table builder).
-    pub(crate) fn default_unauthenticated_status(&mut self, status: StatusCode) {
+    pub(crate) fn default_unauthenticated_status(&mut self, status: UnauthenticatedStatus) {
         self.node.set_unauth(status, false);
     }
 
@@ -326,12 +325,12 @@ impl Default for Policy {
 
 fn unauthorized(
     claims: Option<&Claims>,
-    unauth: Option<StatusCode>,
+    unauth: Option<UnauthenticatedStatus>,
     scope: Option<Cow<'static, str>>,
 ) -> Rejection {
     match claims {
         None => Rejection::Unauthorized {
-            status: unauth.unwrap_or(StatusCode::UNAUTHORIZED),
+            status: unauth.unwrap_or_default().status(),
             credentials: false,
             required_scope: scope,
         },
@@ -447,7 +446,7 @@ impl Node {
         }
     }
 
-    fn set_unauth(&mut self, status: StatusCode, overwrite: bool) {
+    fn set_unauth(&mut self, status: UnauthenticatedStatus, overwrite: bool) {
         match self {
             Node::Deny { unauth }
             | Node::Authenticated { unauth }
@@ -470,12 +469,7 @@ impl Node {
 
     fn validate(&self) -> Result<(), ConfigError> {
         match self {
-            Node::Deny { unauth }
-            | Node::Authenticated { unauth }
-            | Node::User { unauth }
-            | Node::Warehouse { unauth }
-            | Node::UserScope { unauth, .. } => validate_unauth(*unauth),
-            Node::Scopes { names, unauth, .. } => {
+            Node::Scopes { names, .. } => {
                 if names.is_empty() {
                     return Err(ConfigError::InvalidScopes {
                         reason: "empty scope list",
@@ -486,18 +480,18 @@ impl Node {
                         reason: "a scope name is empty or contains whitespace, '\"' or '\\'",
                     });
                 }
-                validate_unauth(*unauth)
+                Ok(())
             }
             Node::All(list) => list.iter().try_for_each(|p| p.node.validate()),
-            Node::Public | Node::WarehouseOrUser { .. } | Node::Custom(_) => Ok(()),
+            Node::Public
+            | Node::Deny { .. }
+            | Node::Authenticated { .. }
+            | Node::User { .. }
+            | Node::Warehouse { .. }
+            | Node::UserScope { .. }
+            | Node::WarehouseOrUser { .. }
+            | Node::Custom(_) => Ok(()),
         }
-    }
-}
-
-fn validate_unauth(status: Option<StatusCode>) -> Result<(), ConfigError> {
-    match status {
-        None | Some(StatusCode::UNAUTHORIZED) | Some(StatusCode::FORBIDDEN) => Ok(()),
-        Some(status) => Err(ConfigError::UnauthenticatedStatus { status }),
     }
 }
 
@@ -509,8 +503,8 @@ impl fmt::Debug for Policy {
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn st(s: &Option<StatusCode>) -> u16 {
-            s.map_or(401, |s| s.as_u16())
+        fn st(s: &Option<UnauthenticatedStatus>) -> u16 {
+            s.unwrap_or_default().status().as_u16()
         }
         match self {
             Node::Public => f.write_str("Public"),
@@ -590,7 +584,7 @@ mod tests {
             unauthorized_status(check(&p, Some(&warehouse(1, &["warehouse"])))),
             (403, true)
         );
-        let old = Policy::user_required().unauthenticated_status(StatusCode::FORBIDDEN);
+        let old = Policy::user_required().unauthenticated_status(UnauthenticatedStatus::Forbidden);
         assert_eq!(unauthorized_status(check(&old, None)), (403, false));
     }
 
@@ -714,14 +708,14 @@ mod tests {
     #[test]
     fn unauthenticated_status_reaches_nested_blocks_and_table_default_fills_gaps() {
         let mut p = Policy::user_required()
-            .and(Policy::user_scope().unauthenticated_status(StatusCode::UNAUTHORIZED));
-        p.default_unauthenticated_status(StatusCode::FORBIDDEN);
+            .and(Policy::user_scope().unauthenticated_status(UnauthenticatedStatus::Unauthorized));
+        p.default_unauthenticated_status(UnauthenticatedStatus::Forbidden);
         assert_eq!(unauthorized_status(check(&p, None)), (403, false));
         let p = Policy::user_scope().and(Policy::user_required());
         let mut q = p.clone();
-        q.default_unauthenticated_status(StatusCode::FORBIDDEN);
+        q.default_unauthenticated_status(UnauthenticatedStatus::Forbidden);
         assert_eq!(unauthorized_status(check(&q, None)), (403, false));
-        let p = p.unauthenticated_status(StatusCode::FORBIDDEN);
+        let p = p.unauthenticated_status(UnauthenticatedStatus::Forbidden);
         assert_eq!(unauthorized_status(check(&p, None)), (403, false));
     }
 
@@ -731,14 +725,6 @@ mod tests {
         assert!(Policy::scopes_any(["a b"]).validate().is_err());
         assert!(Policy::scopes_any([""]).validate().is_err());
         assert!(Policy::scopes_any(["x"]).validate().is_ok());
-        assert_eq!(
-            Policy::deny()
-                .unauthenticated_status(StatusCode::NOT_FOUND)
-                .validate(),
-            Err(ConfigError::UnauthenticatedStatus {
-                status: StatusCode::NOT_FOUND
-            })
-        );
         let dbg = format!(
             "{:?}",
             Policy::user_required().and(Policy::scopes_any(["x"]))

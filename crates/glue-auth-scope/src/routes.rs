@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use glue_auth_core::{Claims, Rejection, RequestHead};
-use http::{Method, Request, StatusCode};
+use glue_auth_core::{Claims, PercentDecode, Rejection, RequestHead, UnauthenticatedStatus};
+use http::{Method, Request};
 
 use crate::{ConfigError, Policy};
 
@@ -202,33 +202,7 @@ fn eq_percent_decoded(raw: &str, literal: &str) -> bool {
     if raw.len() == literal.len() {
         return raw == literal;
     }
-    let (raw, lit) = (raw.as_bytes(), literal.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < raw.len() {
-        let mut byte = raw[i];
-        i += 1;
-        if byte == b'%'
-            && let Some(&[h, l]) = raw.get(i..i + 2)
-            && let (Some(h), Some(l)) = (hex(h), hex(l))
-        {
-            byte = h << 4 | l;
-            i += 2;
-        }
-        if lit.get(j) != Some(&byte) {
-            return false;
-        }
-        j += 1;
-    }
-    j == lit.len()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    PercentDecode::path(raw.as_bytes()).eq(literal.bytes())
 }
 
 impl RouteTable {
@@ -339,7 +313,7 @@ impl fmt::Debug for RouteTable {
 pub struct RouteTableBuilder {
     routes: Vec<RouteSpec>,
     default: Option<Policy>,
-    unauthenticated_status: Option<StatusCode>,
+    unauthenticated_status: Option<UnauthenticatedStatus>,
     error: Option<ConfigError>,
 }
 
@@ -419,7 +393,7 @@ impl RouteTableBuilder {
     /// The status of "Unauthorized request." for requests without a token, for
     /// every policy of the table that does not set its own: 401 (default,
     /// current Spryker) or 403 (older releases).
-    pub fn unauthenticated_status(mut self, status: StatusCode) -> Self {
+    pub fn unauthenticated_status(mut self, status: UnauthenticatedStatus) -> Self {
         self.unauthenticated_status = Some(status);
         self
     }
@@ -436,12 +410,6 @@ impl RouteTableBuilder {
             policy.validate()?;
             Ok(policy)
         };
-        if let Some(status) = self.unauthenticated_status
-            && status != StatusCode::UNAUTHORIZED
-            && status != StatusCode::FORBIDDEN
-        {
-            return Err(ConfigError::UnauthenticatedStatus { status });
-        }
         let mut routes = Vec::with_capacity(self.routes.len());
         for spec in self.routes {
             let methods = match spec.methods {
@@ -596,12 +564,6 @@ mod tests {
         ));
         assert!(matches!(
             RouteTable::builder()
-                .unauthenticated_status(StatusCode::BAD_REQUEST)
-                .build(),
-            Err(ConfigError::UnauthenticatedStatus { .. })
-        ));
-        assert!(matches!(
-            RouteTable::builder()
                 .default_policy(Policy::scopes_any(Vec::<String>::new()))
                 .build(),
             Err(ConfigError::InvalidScopes { .. })
@@ -636,14 +598,14 @@ mod tests {
         assert!(t.check_request(&get).is_err());
 
         let deny = RouteTable::builder()
-            .unauthenticated_status(StatusCode::FORBIDDEN)
+            .unauthenticated_status(UnauthenticatedStatus::Forbidden)
             .deny_unmatched()
             .build()
             .unwrap();
         assert_eq!(
             deny.check_request(&get),
             Err(Rejection::Unauthorized {
-                status: StatusCode::FORBIDDEN,
+                status: http::StatusCode::FORBIDDEN,
                 credentials: false,
                 required_scope: None
             })

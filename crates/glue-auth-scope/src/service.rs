@@ -54,20 +54,7 @@ impl<S, R> Scope<S, R> {
         &self.shared.table
     }
 
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    glue_auth_core::define_inner_service_accessors!();
 }
 
 impl<S: Clone, R> Clone for Scope<S, R> {

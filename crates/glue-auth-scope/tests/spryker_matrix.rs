@@ -269,7 +269,7 @@ async fn spryker_preset_matrix() {
 #[tokio::test]
 async fn older_release_status_without_token() {
     let table = SprykerBackend::new()
-        .unauthenticated_status(StatusCode::FORBIDDEN)
+        .unauthenticated_status(glue_auth_core::UnauthenticatedStatus::Forbidden)
         .build()
         .unwrap();
     let app = ScopeLayer::new(table).layer(service_fn(echo));

@@ -14,27 +14,32 @@ use tower::{Service, ServiceExt, service_fn};
 
 const SONIA: &str = "sonia@spryker.com";
 
-type App = tower::util::BoxCloneService<
-    Request<Full<Bytes>>,
-    Response<glue_auth_core::ResponseBody<Full<Bytes>>>,
-    std::convert::Infallible,
+type Body = glue_auth_core::ResponseBody<
+    glue_auth_core::ResponseBody<glue_auth_core::ResponseBody<Full<Bytes>>>,
 >;
+type App =
+    tower::util::BoxCloneService<Request<Full<Bytes>>, Response<Body>, std::convert::Infallible>;
 
+/// The documented stack: bearer → scope → token endpoint → routes.
 fn app(store: &SqlStore) -> App {
-    let server = TokenServer::builder(
-        SigningKey::generate().unwrap(),
-        store.clone(),
-        store.clone(),
-    )
-    .refresh_tokens(store.clone())
-    .access_token_log(store.clone())
-    .refresh_grant(true)
-    .build()
-    .unwrap();
+    let key = SigningKey::generate().unwrap();
+    let validator = glue_auth_bearer::Validator::new(key.key_set());
+    let server = TokenServer::builder(key, store.clone(), store.clone())
+        .refresh_tokens(store.clone())
+        .access_token_log(store.clone())
+        .refresh_grant(true)
+        .build()
+        .unwrap();
     let inner = service_fn(|_req: Request<Full<Bytes>>| async {
         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("inner"))))
     });
-    tower::util::BoxCloneService::new(tower::Layer::layer(&server.layer(), inner))
+    tower::util::BoxCloneService::new(
+        tower::ServiceBuilder::new()
+            .layer(glue_auth_bearer::BearerAuthLayer::new(validator))
+            .layer(glue_auth_scope::ScopeLayer::spryker())
+            .layer(server.layer())
+            .service(inner),
+    )
 }
 
 async fn call(

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::HeaderName;
 use http::request::Parts;
@@ -174,6 +175,37 @@ impl fmt::Debug for ClientAddress {
             Kind::Header(h) => write!(f, "ClientAddress::TrustedHeader({h})"),
             Kind::Custom(_) => f.write_str("ClientAddress::Custom"),
         }
+    }
+}
+
+/// A [`ClientAddress`] that says once when it finds no address.
+pub(crate) struct AddressSource {
+    source: ClientAddress,
+    warned: AtomicBool,
+}
+
+impl AddressSource {
+    pub(crate) fn new(source: ClientAddress) -> Self {
+        AddressSource {
+            source,
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// The client address the throttle counts against. Without one the
+    /// per-address counter is silently off: when it is on (`per_address_on`),
+    /// say so once per server.
+    pub(crate) fn of(&self, parts: &Parts, per_address_on: bool) -> Option<IpAddr> {
+        let addr = self.source.of(parts);
+        if addr.is_none() && per_address_on && !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                source = ?self.source,
+                "token endpoint: no client address in the request, so failed logins are \
+                 not throttled per address; insert the peer `SocketAddr` into the request \
+                 extensions (see `ClientAddress`)"
+            );
+        }
+        addr
     }
 }
 

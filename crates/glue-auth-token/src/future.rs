@@ -12,7 +12,7 @@ use http::Response;
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 
-use crate::handler::AnswerFuture;
+use crate::endpoint::AnswerFuture;
 
 /// An answer of the endpoints themselves: ready at once, or the one boxed
 /// future that reads the body and asks the stores.

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
+use crate::HashingSettings;
 use crate::store::PasswordHash;
 
 /// bcrypt reads at most this many bytes of a password.
@@ -49,11 +50,12 @@ impl Drop for Admission {
 }
 
 impl HashPool {
-    pub(crate) fn new(
-        max_concurrent: usize,
-        max_queued: usize,
-        dummy_cost: u32,
-    ) -> Result<Self, bcrypt::BcryptError> {
+    pub(crate) fn new(settings: HashingSettings) -> Result<Self, bcrypt::BcryptError> {
+        let HashingSettings {
+            max_concurrent,
+            max_queued,
+            password_cost: dummy_cost,
+        } = settings;
         let random = crate::crypto::hex(&crate::crypto::bytes::<16>());
         let dummy = PasswordHash::new(bcrypt::hash(random, dummy_cost)?);
         // `bcrypt::hash` refuses costs outside 4..=31: the prefix parses.
@@ -145,9 +147,17 @@ impl HashPool {
 mod tests {
     use super::*;
 
+    fn settings(max_concurrent: usize, max_queued: usize) -> HashingSettings {
+        HashingSettings {
+            max_concurrent,
+            max_queued,
+            password_cost: 4,
+        }
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn verifies_2y_and_2b_and_the_dummy() {
-        let pool = HashPool::new(2, 2, 4).unwrap();
+        let pool = HashPool::new(settings(2, 2)).unwrap();
         assert_eq!(pool.dummy().cost(), Some(4));
         let h2b = bcrypt::hash("change123", 4).unwrap();
         let h2y = h2b.replacen("$2b$", "$2y$", 1);
@@ -177,7 +187,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn full_queue_is_refused() {
-        let pool = Arc::new(HashPool::new(1, 1, 4).unwrap());
+        let pool = Arc::new(HashPool::new(settings(1, 1)).unwrap());
         // Hold the only permit so admitted work queues.
         let held = Arc::clone(&pool.permits).acquire_owned().await.unwrap();
         let p1 = Arc::clone(&pool);

@@ -10,20 +10,41 @@
 //! Access tokens are RS256 JWTs byte for byte in Spryker's shape (header
 //! `{"typ":"JWT","alg":"RS256"}`, claims `aud, jti, iat, nbf, exp, sub,
 //! scopes`, microsecond float dates, JSON-string `sub`), signed by a
-//! [`SigningKey`]. Refresh tokens are 256 random bits, stored only as SHA-256
-//! hashes.
+//! [`SigningKey`] held in a [`Signer`] that a key reload swaps at run time.
+//! Refresh tokens are 256 random bits, stored only as SHA-256 hashes.
 //!
-//! Build a [`TokenServer`] once; put it in front of your routes with
-//! [`TokenServer::layer`] ([`TokenEndpointLayer`]), or mount it alone as a
-//! service. Users, warehouse assignments, refresh tokens and the access-token
-//! log sit behind the object-safe store traits of [`store`]; in-memory
-//! versions ([`MemoryDirectory`], [`MemoryRefreshTokens`],
-//! [`MemoryAccessTokenLog`]) serve tests and small deployments.
+//! # Where it goes
+//!
+//! ```text
+//! client ─► BearerAuthLayer ─► ScopeLayer ─► TokenEndpointLayer ─► your routes
+//!           validates every    the route      answers /token and
+//!           token, once        table decides  /warehouse-tokens,
+//!                              who may call   forwards the rest
+//! ```
+//!
+//! The endpoint never verifies a bearer token: `/warehouse-tokens` reads the
+//! [`Claims`](glue_auth_core::Claims) the bearer layer put into the request
+//! extensions, and the scope layer's Spryker preset has already decided that
+//! the caller is a user with a user scope (SPEC §3, §5.2). A token sent to
+//! `/token` is validated too, as Glue validates every request (a login with a
+//! bad `Authorization` header is 401 `001`). Reached without a bearer layer in
+//! front, `/warehouse-tokens` answers 500 and logs which layer is missing.
+//!
+//! Build a [`TokenServer`] once with its settings (grouped as
+//! [`Lifetimes`], [`ThrottleSettings`], [`HashingSettings`],
+//! [`Compatibility`]); put it into the stack with [`TokenServer::layer`]
+//! ([`TokenEndpointLayer`]), or mount it alone as a service. Users, warehouse
+//! assignments, refresh tokens and the access-token log sit behind the
+//! object-safe store traits of [`store`]; in-memory versions
+//! ([`MemoryDirectory`], [`MemoryRefreshTokens`], [`MemoryAccessTokenLog`])
+//! serve tests and small deployments.
 //!
 //! ```
 //! use bytes::Bytes;
+//! use glue_auth_bearer::{BearerAuthLayer, Validator};
+//! use glue_auth_scope::ScopeLayer;
 //! use glue_auth_token::store::{PasswordHash, UserRecord, UserStatus};
-//! use glue_auth_token::{MemoryDirectory, SigningKey, TokenServer};
+//! use glue_auth_token::{HashingSettings, MemoryDirectory, SigningKey, TokenServer};
 //! use http::{Request, Response, StatusCode};
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -41,16 +62,20 @@
 //!     is_warehouse_user: false,
 //!     user_reference: None,
 //! });
-//! let server = TokenServer::builder(SigningKey::generate().unwrap(), users.clone(), users)
-//!     .password_cost(4)
+//! let key = SigningKey::generate().unwrap();
+//! let validator = Validator::new(key.key_set());
+//! let server = TokenServer::builder(key, users.clone(), users)
+//!     .hashing(HashingSettings { password_cost: 4, ..Default::default() })
 //!     .build()
 //!     .unwrap();
 //!
-//! let app = ServiceBuilder::new().layer(server.layer()).service(service_fn(
-//!     |_req: Request<Full<Bytes>>| async {
+//! let app = ServiceBuilder::new()
+//!     .layer(BearerAuthLayer::new(validator))
+//!     .layer(ScopeLayer::spryker())
+//!     .layer(server.layer())
+//!     .service(service_fn(|_req: Request<Full<Bytes>>| async {
 //!         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("picking lists"))))
-//!     },
-//! ));
+//!     }));
 //! let login = |password: &str| {
 //!     Request::post("/token")
 //!         .header("content-type", "application/x-www-form-urlencoded")
@@ -78,8 +103,12 @@
 //!     br#"[{"status":400,"code":"invalid_grant","message":"The user credentials were incorrect."}]"#
 //! );
 //!
+//! // Refused before the endpoint: no token for /warehouse-tokens (scope layer).
+//! let res = app.clone().oneshot(Request::post("/warehouse-tokens").body(Full::default()).unwrap()).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+//!
 //! // Everything else goes to the inner service untouched.
-//! let res = app.oneshot(Request::get("/picking-lists").body(Full::default()).unwrap()).await.unwrap();
+//! let res = app.oneshot(Request::get("/other").body(Full::default()).unwrap()).await.unwrap();
 //! assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "picking lists");
 //! # }
 //! ```
@@ -123,7 +152,7 @@
 //!   nor axum does by itself); without one it is off, and the first such
 //!   request logs a `warn` once per server.
 //! - **Timing**: unknown, blocked and deleted users cost one bcrypt
-//!   verification against a dummy hash of [`password_cost`](TokenServerBuilder::password_cost)
+//!   verification against a dummy hash of [`password_cost`](HashingSettings::password_cost)
 //!   (default 10, PHP's and Spryker's cost; not `bcrypt::DEFAULT_COST`, 12):
 //!   keep it equal to the cost of the stored hashes. The first stored hash
 //!   seen with another cost logs a `warn` once per server.
@@ -159,23 +188,32 @@
 
 mod client_addr;
 mod crypto;
+mod endpoint;
 pub mod future;
-mod handler;
 mod hashing;
+mod issue;
 mod layer;
 mod params;
+mod password;
+mod refresh;
 mod response;
 mod server;
 mod service;
-mod signing;
+mod settings;
 pub mod store;
 mod throttle;
+mod warehouse;
 
 pub use client_addr::ClientAddress;
+/// The signing key and its run-time slot, from `glue-auth-jwt`.
+pub use glue_auth_jwt::{KeyError, SignError, Signer, SigningKey};
 pub use layer::TokenEndpointLayer;
-pub use server::{ConfigError, ResponseStyle, TokenServer, TokenServerBuilder};
+pub use server::TokenServer;
 pub use service::TokenEndpoint;
-pub use signing::{SignError, SigningKey};
+pub use settings::{
+    Compatibility, ConfigError, DEFAULT_PASSWORD_COST, HashingSettings, Lifetimes, ResponseStyle,
+    TokenServerBuilder,
+};
 pub use store::memory::{
     LoadError, MemoryAccessTokenLog, MemoryDirectory, MemoryRefreshTokens, Warehouse,
 };

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use glue_auth_core::PercentDecode;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use zeroize::Zeroizing;
 
@@ -97,37 +98,12 @@ impl TokenParams {
     }
 }
 
-/// Form decoding: `+` is a space, `%XX` a byte; a `%` not followed by two hex
-/// digits stays as it is (as PHP does). `None` when the result is not UTF-8.
+/// Form decoding ([`PercentDecode::form`]: `+` is a space, a `%` not
+/// followed by two hex digits stays as it is, as PHP does). `None` when the
+/// result is not UTF-8.
 fn percent_decode(input: &[u8]) -> Option<Zeroizing<String>> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
     let mut out = Zeroizing::new(Vec::with_capacity(input.len()));
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                if let (Some(h), Some(l)) = (
-                    input.get(i + 1).copied().and_then(hex),
-                    input.get(i + 2).copied().and_then(hex),
-                ) {
-                    out.push(h << 4 | l);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
+    out.extend(PercentDecode::form(input));
     let bytes = std::mem::take(&mut *out);
     match String::from_utf8(bytes) {
         Ok(s) => Some(Zeroizing::new(s)),

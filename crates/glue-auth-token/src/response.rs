@@ -6,7 +6,8 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA, RETR
 use http::{Response, StatusCode};
 use serde::Serialize;
 
-use crate::server::ResponseStyle;
+use crate::ResponseStyle;
+use crate::issue::Minted;
 
 /// `invalid_request`'s message (league/oauth2-server's wording).
 pub(crate) const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.";
@@ -103,15 +104,6 @@ pub(crate) fn unavailable(retry_after: u32) -> Response<Bytes> {
     res
 }
 
-/// 403 `5101` "Operation is forbidden.": no active warehouse assignment.
-pub(crate) fn no_warehouse() -> Response<Bytes> {
-    plain(&GlueError::new_static(
-        StatusCode::FORBIDDEN,
-        Some("5101"),
-        "Operation is forbidden.",
-    ))
-}
-
 #[derive(Serialize)]
 struct TokenBody<'a> {
     token_type: &'static str,
@@ -138,17 +130,12 @@ fn json(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
 }
 
 /// `/token` success: 200 object (default) or 201 one-element array.
-pub(crate) fn token_success(
-    style: ResponseStyle,
-    expires_in: u64,
-    access_token: &str,
-    refresh_token: &str,
-) -> Response<Bytes> {
+pub(crate) fn token_success(style: ResponseStyle, minted: &Minted) -> Response<Bytes> {
     let body = TokenBody {
         token_type: "Bearer",
-        expires_in,
-        access_token,
-        refresh_token,
+        expires_in: minted.expires_in,
+        access_token: &minted.access,
+        refresh_token: &minted.refresh,
     };
     let (status, bytes) = match style {
         ResponseStyle::Object => (StatusCode::OK, serde_json::to_vec(&body)),
@@ -158,16 +145,12 @@ pub(crate) fn token_success(
 }
 
 /// `/warehouse-tokens` success: 201, bare array, camelCase.
-pub(crate) fn warehouse_success(
-    expires_in: u64,
-    access_token: &str,
-    refresh_token: &str,
-) -> Response<Bytes> {
+pub(crate) fn warehouse_success(minted: &Minted) -> Response<Bytes> {
     let body = [WarehouseTokenBody {
         token_type: "Bearer",
-        expires_in,
-        access_token,
-        refresh_token,
+        expires_in: minted.expires_in,
+        access_token: &minted.access,
+        refresh_token: &minted.refresh,
     }];
     json(
         StatusCode::CREATED,

@@ -5,15 +5,15 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use glue_auth_core::ResponseBody;
+use glue_auth_core::{GlueRejection, Reject, ResponseBody};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 
 use crate::TokenServer;
+use crate::endpoint::Dispatch;
 use crate::future::{LocalAnswer, ResponseFuture, ServerFuture};
-use crate::handler::Dispatch;
 use crate::store::BoxError;
 
 /// Middleware that answers the token routes and forwards everything else;
@@ -23,36 +23,29 @@ use crate::store::BoxError;
 /// itself does not call the inner service, so the readiness it reserved stays
 /// available for the next request.
 #[derive(Debug, Clone)]
-pub struct TokenEndpoint<S> {
+pub struct TokenEndpoint<S, R = GlueRejection> {
     inner: S,
     server: TokenServer,
+    responder: R,
 }
 
-impl<S> TokenEndpoint<S> {
+impl<S, R> TokenEndpoint<S, R> {
     /// Wraps `inner`.
-    pub fn new(inner: S, server: TokenServer) -> Self {
-        TokenEndpoint { inner, server }
+    pub fn new(inner: S, server: TokenServer, responder: R) -> Self {
+        TokenEndpoint {
+            inner,
+            server,
+            responder,
+        }
     }
 
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    glue_auth_core::define_inner_service_accessors!();
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for TokenEndpoint<S>
+impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for TokenEndpoint<S, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    R: Reject + Clone + Send + Sync + 'static,
     ReqBody: Body + Send + 'static,
     ReqBody::Data: Send,
     ReqBody::Error: Into<BoxError>,
@@ -66,7 +59,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        match self.server.shared.dispatch(req) {
+        match self.server.shared.dispatch(req, &self.responder) {
             Dispatch::Forward(req) => ResponseFuture::inner(self.inner.call(req)),
             Dispatch::Ready(res) => ResponseFuture::local(LocalAnswer::Ready(Some(res))),
             Dispatch::Answer(fut) => ResponseFuture::local(LocalAnswer::Boxed(fut)),
@@ -74,12 +67,15 @@ where
     }
 }
 
-/// The standalone service: answers the two token routes; any other path gets
-/// 404 `007` in the plain convention.
+/// The standalone service: answers the two token routes (refusals in Glue's
+/// format); any other path gets 404 `007` in the plain convention.
+///
+/// Mount it where a bearer layer runs first, as for the layer:
 ///
 /// ```
 /// # async fn demo() {
-/// use glue_auth_token::{MemoryDirectory, SigningKey, TokenServer};
+/// use glue_auth_jwt::SigningKey;
+/// use glue_auth_token::{MemoryDirectory, TokenServer};
 /// use tower::ServiceExt;
 ///
 /// let dir = MemoryDirectory::demo();
@@ -87,6 +83,7 @@ where
 ///     .build()
 ///     .unwrap();
 /// // axum: Router::new().route_service("/token", server.clone())
+/// //           .route_service("/warehouse-tokens", server).layer(bearer_layer)
 /// let res = server
 ///     .oneshot(http::Request::get("/token").body(String::new()).unwrap())
 ///     .await
@@ -109,7 +106,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let answer = match self.shared.dispatch(req) {
+        let answer = match self.shared.dispatch(req, &GlueRejection) {
             Dispatch::Forward(_) => LocalAnswer::Ready(Some(crate::response::not_found())),
             Dispatch::Ready(res) => LocalAnswer::Ready(Some(res)),
             Dispatch::Answer(fut) => LocalAnswer::Boxed(fut),

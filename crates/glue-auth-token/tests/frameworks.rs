@@ -58,11 +58,15 @@ fn tokio_test_poll_ready<S: Service<R>, R>(svc: &mut S) -> std::task::Poll<Resul
 #[tokio::test]
 async fn axum_route_service_and_layer() {
     let s = setup();
-    // Standalone, mounted on routes.
+    // Standalone, mounted on routes; the bearer layer around the router
+    // validates before the route runs.
     let app: Router = Router::new()
         .route_service("/token", s.server.clone())
         .route_service("/warehouse-tokens", s.server.clone())
-        .route("/picking-lists", get(|| async { "lists" }));
+        .route("/picking-lists", get(|| async { "lists" }))
+        .layer(glue_auth_bearer::BearerAuthLayer::new(validator_for(
+            &s.server, &s.clock,
+        )));
     let body = login_body(SONIA, PASSWORD);
     let req = Request::post("/token")
         .header("content-type", "application/x-www-form-urlencoded")

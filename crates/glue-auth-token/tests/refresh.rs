@@ -78,7 +78,10 @@ async fn unknown_expired_and_other_client_tokens_are_invalid_grant() {
     let s = setup_with(|b| {
         b.refresh_grant(true)
             .clients(["frontend", "other"])
-            .refresh_token_ttl(Duration::from_secs(3600))
+            .lifetimes(Lifetimes {
+                refresh: Duration::from_secs(3600),
+                ..Lifetimes::default()
+            })
     });
     use_refresh(&s.server, "nope")
         .await
@@ -103,7 +106,7 @@ async fn unknown_expired_and_other_client_tokens_are_invalid_grant() {
 async fn warehouse_refresh_tokens_refresh_warehouse_tokens() {
     let s = setup_with(|b| b.refresh_grant(true));
     let user = sonia_token(&s.server).await;
-    let a = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens", &user)).await;
     let r = a.json()[0]["refreshToken"].as_str().unwrap().to_owned();
     let b = use_refresh(&s.server, &r).await;
     assert_eq!(b.status, 200);
@@ -156,7 +159,7 @@ async fn grant_off_issues_refresh_tokens_but_stores_none() {
     assert!(tokens(&a).1.len() >= 64);
     let user = tokens(&a).0;
     for _ in 0..5 {
-        let w = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+        let w = call(s.app(), bearer("/warehouse-tokens", &user)).await;
         assert_eq!(w.status, 201);
         assert!(w.json()[0]["refreshToken"].as_str().unwrap().len() >= 64);
     }
@@ -170,7 +173,7 @@ async fn full_store_evicts_and_logins_keep_working() {
     let user = sonia_token(&s.server).await;
     // A user token holder mints far more warehouse tokens than the capacity.
     for _ in 0..20 {
-        let w = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+        let w = call(s.app(), bearer("/warehouse-tokens", &user)).await;
         assert_eq!(w.status, 201, "{}", w.text());
     }
     assert_eq!(store.len(), 3);
@@ -186,8 +189,10 @@ async fn full_store_evicts_and_logins_keep_working() {
 #[tokio::test]
 async fn rotation_keeps_the_chains_first_expiry() {
     let s = setup_with(|b| {
-        b.refresh_grant(true)
-            .refresh_token_ttl(Duration::from_secs(3600))
+        b.refresh_grant(true).lifetimes(Lifetimes {
+            refresh: Duration::from_secs(3600),
+            ..Lifetimes::default()
+        })
     });
     let (_, r0) = tokens(&login(&s.server, SONIA, PASSWORD).await);
     s.clock.advance(Duration::from_secs(3000));

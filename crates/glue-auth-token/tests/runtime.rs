@@ -21,12 +21,15 @@ fn runtime_keeps_serving_while_50_logins_hash() {
         // username counter is off: it admits only 5 concurrent logins of one
         // username, and 25 of sonia's run at once here.
         let s = setup_with(|b| {
-            b.password_cost(10)
-                .max_queued_hashes(64)
-                .throttle(glue_auth_token::ThrottleSettings {
-                    per_username: 0,
-                    ..Default::default()
-                })
+            b.hashing(HashingSettings {
+                password_cost: 10,
+                max_queued: 64,
+                ..HashingSettings::default()
+            })
+            .throttle(glue_auth_token::ThrottleSettings {
+                per_username: 0,
+                ..Default::default()
+            })
         });
         let mut sonia = s.dir.user(SONIA).unwrap();
         sonia.password_hash = PasswordHash::new(bcrypt::hash(PASSWORD, 10).unwrap());

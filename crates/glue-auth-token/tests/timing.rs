@@ -28,12 +28,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn unknown_user_costs_the_same_as_a_wrong_password() {
     const COST: u32 = 8;
     let s = setup_with(|b| {
-        b.password_cost(COST)
-            .throttle(glue_auth_token::ThrottleSettings {
-                per_username: 0,
-                per_address: 0,
-                ..Default::default()
-            })
+        b.hashing(HashingSettings {
+            password_cost: COST,
+            ..HashingSettings::default()
+        })
+        .throttle(glue_auth_token::ThrottleSettings {
+            per_username: 0,
+            per_address: 0,
+            ..Default::default()
+        })
     });
     let mut sonia = s.dir.user(SONIA).unwrap();
     sonia.password_hash = PasswordHash::new(bcrypt::hash(PASSWORD, COST).unwrap());

@@ -7,8 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use glue_auth_bearer::{BearerAuthLayer, Validator};
-use glue_auth_core::{Claims, NumericDate, Principal, Scopes, UserPrincipal, WarehousePrincipal};
-use glue_auth_token::TokenServer;
+use glue_auth_core::{
+    Claims, NumericDate, Principal, Rejection, Scopes, UnauthenticatedStatus, UserPrincipal,
+    WarehousePrincipal,
+};
+use glue_auth_scope::{RouteTable, SprykerBackend};
+use glue_auth_token::{Compatibility, TokenServer};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::{ServiceBuilder, service_fn};
@@ -54,23 +58,17 @@ fn assert_warehouse_success(a: &Answer, id_warehouse: i64, now: NumericDate) {
 async fn user_token_is_exchanged_for_a_warehouse_token() {
     let s = setup();
     let token = sonia_token(&s.server).await;
-    let a = call(s.server.clone(), bearer("/warehouse-tokens", &token)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens", &token)).await;
     assert_warehouse_success(&a, 1, NumericDate::from_micros(T0));
     // The warehouse token validates with the same keys.
     let wh = a.json()[0]["accessToken"].as_str().unwrap().to_owned();
-    assert!(
-        s.server
-            .validator()
-            .validate(&wh)
-            .unwrap()
-            .principal()
-            .is_warehouse()
-    );
+    let (claims, _) = s.server.signer().current().key_set().verify(&wh).unwrap();
+    assert!(claims.principal().is_warehouse());
     // Trailing slash: same route, same protection.
-    let a = call(s.server.clone(), bearer("/warehouse-tokens/", &token)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens/", &token)).await;
     assert_warehouse_success(&a, 1, NumericDate::from_micros(T0));
     let a = call(
-        s.server.clone(),
+        s.app(),
         Request::post("/warehouse-tokens/")
             .body(Full::default())
             .unwrap(),
@@ -90,11 +88,7 @@ async fn body_is_ignored() {
             r#"{"data":{"type":"warehouse-tokens","id_warehouse":2}}"#,
         )))
         .unwrap();
-    assert_warehouse_success(
-        &call(s.server.clone(), req).await,
-        1,
-        NumericDate::from_micros(T0),
-    );
+    assert_warehouse_success(&call(s.app(), req).await, 1, NumericDate::from_micros(T0));
 }
 
 #[tokio::test]
@@ -102,12 +96,17 @@ async fn warehouse_user_and_legacy_user_tokens_may_mint() {
     let s = setup();
     let a = login(&s.server, "picker@spryker.com", PASSWORD).await;
     let token = a.json()["access_token"].as_str().unwrap().to_owned();
-    let a = call(s.server.clone(), bearer("/warehouse-tokens", &token)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens", &token)).await;
     assert_warehouse_success(&a, 2, NumericDate::from_micros(T0));
 
-    let legacy = setup_with(|b| b.legacy_scopes(true));
+    let legacy = setup_with(|b| {
+        b.compatibility(Compatibility {
+            legacy_scopes: true,
+            ..Compatibility::default()
+        })
+    });
     let token = sonia_token(&legacy.server).await;
-    let a = call(legacy.server.clone(), bearer("/warehouse-tokens", &token)).await;
+    let a = call(legacy.app(), bearer("/warehouse-tokens", &token)).await;
     assert_warehouse_success(&a, 1, NumericDate::from_micros(T0));
 }
 
@@ -125,7 +124,7 @@ fn sonia_claims(scopes: &[&str]) -> Claims {
 #[tokio::test]
 async fn scope_rule() {
     let s = setup();
-    let sign = |scopes: &[&str]| s.server.signing_key().sign(&sonia_claims(scopes)).unwrap();
+    let sign = |scopes: &[&str]| s.server.signer().sign(&sonia_claims(scopes)).unwrap();
     for ok in [
         &["user", "back-office-user"][..],
         &["back-office-user"][..],
@@ -133,7 +132,7 @@ async fn scope_rule() {
         &["warehouse-user", "extra"][..],
         &["user"][..],
     ] {
-        let a = call(s.server.clone(), bearer("/warehouse-tokens", &sign(ok))).await;
+        let a = call(s.app(), bearer("/warehouse-tokens", &sign(ok))).await;
         assert_eq!(a.status, 201, "{ok:?}: {}", a.text());
     }
     for refused in [
@@ -142,11 +141,7 @@ async fn scope_rule() {
         &[][..],
         &["warehouse"][..],
     ] {
-        let a = call(
-            s.server.clone(),
-            bearer("/warehouse-tokens", &sign(refused)),
-        )
-        .await;
+        let a = call(s.app(), bearer("/warehouse-tokens", &sign(refused))).await;
         a.is(403, UNAUTHORIZED_403);
         assert_eq!(a.header("www-authenticate"), None);
     }
@@ -156,9 +151,9 @@ async fn scope_rule() {
 async fn a_warehouse_token_cannot_mint() {
     let s = setup();
     let user = sonia_token(&s.server).await;
-    let a = call(s.server.clone(), bearer("/warehouse-tokens", &user)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens", &user)).await;
     let wh = a.json()[0]["accessToken"].as_str().unwrap().to_owned();
-    call(s.server.clone(), bearer("/warehouse-tokens", &wh))
+    call(s.app(), bearer("/warehouse-tokens", &wh))
         .await
         .is(403, UNAUTHORIZED_403);
 }
@@ -168,18 +163,18 @@ async fn no_active_assignment_is_403_5101() {
     let s = setup();
     let a = login(&s.server, "lonely@spryker.com", PASSWORD).await;
     let token = a.json()["access_token"].as_str().unwrap().to_owned();
-    call(s.server.clone(), bearer("/warehouse-tokens", &token))
+    call(s.app(), bearer("/warehouse-tokens", &token))
         .await
         .is(403, FORBIDDEN_5101);
     // An inactive assignment does not count either.
     let token = sonia_token(&s.server).await;
     s.dir.assign(SONIA_UUID, 1, false);
-    call(s.server.clone(), bearer("/warehouse-tokens", &token))
+    call(s.app(), bearer("/warehouse-tokens", &token))
         .await
         .is(403, FORBIDDEN_5101);
     // Switching the active assignment switches the warehouse.
     s.dir.assign(SONIA_UUID, 2, true);
-    let a = call(s.server.clone(), bearer("/warehouse-tokens", &token)).await;
+    let a = call(s.app(), bearer("/warehouse-tokens", &token)).await;
     assert_warehouse_success(&a, 2, NumericDate::from_micros(T0));
 }
 
@@ -191,11 +186,25 @@ async fn no_token_is_unauthorized_request_401_or_403() {
             .body(Full::default())
             .unwrap()
     };
-    let a = call(s.server.clone(), req()).await;
+    let a = call(s.app(), req()).await;
     a.is(401, UNAUTHORIZED_401);
     assert_eq!(a.header("www-authenticate"), Some("Bearer"));
-    let old = setup_with(|b| b.unauthorized_status(StatusCode::FORBIDDEN));
-    let a = call(old.server.clone(), req()).await;
+    // Older releases: the scope layer's table says 403 (the endpoint's own
+    // setting answers only where no scope layer runs).
+    let table = SprykerBackend::new()
+        .unauthenticated_status(UnauthenticatedStatus::Forbidden)
+        .build()
+        .unwrap();
+    let a = call(app_with(&s.server, &s.clock, table), req()).await;
+    a.is(403, UNAUTHORIZED_403);
+    let old = setup_with(|b| {
+        b.compatibility(Compatibility {
+            unauthenticated_status: UnauthenticatedStatus::Forbidden,
+            ..Compatibility::default()
+        })
+    });
+    let public = RouteTable::builder().build().unwrap();
+    let a = call(app_with(&old.server, &old.clock, public), req()).await;
     a.is(403, UNAUTHORIZED_403);
 }
 
@@ -211,7 +220,7 @@ async fn bad_tokens_are_401_001_with_www_authenticate() {
         "not-a-jwt".to_owned(),
         tampered,
     ] {
-        let a = call(s.server.clone(), bearer("/warehouse-tokens", &bad)).await;
+        let a = call(s.app(), bearer("/warehouse-tokens", &bad)).await;
         a.is(401, INVALID_TOKEN);
         assert_eq!(
             a.header("www-authenticate"),
@@ -221,7 +230,7 @@ async fn bad_tokens_are_401_001_with_www_authenticate() {
     }
     // Expired: the server's clock decides, with zero leeway.
     s.clock.advance(Duration::from_secs(28_800));
-    call(s.server.clone(), bearer("/warehouse-tokens", &token))
+    call(s.app(), bearer("/warehouse-tokens", &token))
         .await
         .is(401, INVALID_TOKEN);
     // "Bearer" alone: 002 Missing access token.
@@ -229,7 +238,7 @@ async fn bad_tokens_are_401_001_with_www_authenticate() {
         .header("authorization", "Bearer")
         .body(Full::default())
         .unwrap();
-    call(s.server.clone(), req).await.is(
+    call(s.app(), req).await.is(
         401,
         r#"[{"status":401,"code":"002","message":"Missing access token."}]"#,
     );
@@ -244,15 +253,14 @@ async fn claims_in_extensions_are_used() {
         .unwrap();
     req.extensions_mut()
         .insert(sonia_claims(&["user", "back-office-user"]));
-    let a = call(s.server.clone(), req).await;
+    let a = call(s.app(), req).await;
     assert_warehouse_success(&a, 1, NumericDate::from_micros(T0));
 }
 
 #[tokio::test]
-async fn composes_with_the_bearer_layer_in_either_order() {
+async fn without_a_bearer_layer_in_front_the_endpoint_is_loud() {
     let s = setup();
-    let keys = s.server.signing_key().key_set();
-    let validator = Validator::builder(keys)
+    let validator = Validator::builder(s.server.signer().current().key_set())
         .clock(s.clock.clone())
         .build()
         .unwrap();
@@ -261,7 +269,8 @@ async fn composes_with_the_bearer_layer_in_either_order() {
     });
     let token = sonia_token(&s.server).await;
 
-    // Bearer outside: the token layer reads the claims it inserted.
+    // The documented order works without a scope layer too: the endpoint
+    // needs a user principal, and reads it from the bearer layer's claims.
     let bearer_first = ServiceBuilder::new()
         .layer(BearerAuthLayer::new(validator.clone()))
         .layer(s.server.layer())
@@ -279,15 +288,31 @@ async fn composes_with_the_bearer_layer_in_either_order() {
     .await;
     a.is(401, UNAUTHORIZED_401);
 
-    // Token layer outside (DESIGN's order): it validates itself.
+    // The token layer outside the bearer layer never validates a token by
+    // itself: it answers 500 naming the missing layer, every time.
     let token_first = ServiceBuilder::new()
         .layer(s.server.layer())
         .layer(BearerAuthLayer::new(validator))
         .service(inner);
-    let a = call(token_first.clone(), bearer("/warehouse-tokens", &token)).await;
-    assert_warehouse_success(&a, 1, NumericDate::from_micros(T0));
-    let a = call(token_first, bearer("/warehouse-tokens", "garbage")).await;
-    a.is(401, INVALID_TOKEN);
+    for req in [
+        bearer("/warehouse-tokens", &token),
+        bearer("/warehouse-tokens", "garbage"),
+    ] {
+        let a = call(token_first.clone(), req).await;
+        a.is(
+            500,
+            r#"[{"status":500,"code":null,"message":"Server misconfiguration: an authentication layer is missing."}]"#,
+        );
+        assert_eq!(
+            a.extensions.get::<Rejection>(),
+            Some(&Rejection::MissingLayer {
+                layer: "BearerAuthLayer"
+            })
+        );
+    }
+    // Other routes are not affected.
+    let a = call(token_first, login_request(SONIA, PASSWORD)).await;
+    assert_eq!(a.status, 200);
 }
 
 #[tokio::test]
@@ -296,18 +321,18 @@ async fn method_content_type_and_size() {
     let token = sonia_token(&s.server).await;
     let mut get = bearer("/warehouse-tokens", &token);
     *get.method_mut() = http::Method::GET;
-    let a = call(s.server.clone(), get).await;
+    let a = call(s.app(), get).await;
     assert_eq!(a.status, 405);
     assert_eq!(a.header("allow"), Some("POST"));
     let mut req = bearer("/warehouse-tokens", &token);
     req.headers_mut()
         .insert("content-type", "application/vnd.api+json".parse().unwrap());
-    call(s.server.clone(), req).await.is(404, NOT_FOUND);
+    call(s.app(), req).await.is(404, NOT_FOUND);
     let req = Request::post("/warehouse-tokens")
         .header("authorization", format!("Bearer {token}"))
         .body(Full::new(Bytes::from(vec![b'x'; 16 * 1024 + 1])))
         .unwrap();
-    assert_eq!(call(s.server.clone(), req).await.status, 413);
+    assert_eq!(call(s.app(), req).await.status, 413);
 }
 
 #[tokio::test]
@@ -315,12 +340,16 @@ async fn assignment_store_down_is_503() {
     let dir = directory();
     let clock = clock();
     let server = TokenServer::builder(key(), dir, DownStore)
-        .clock(clock)
-        .password_cost(4)
+        .clock(clock.clone())
+        .hashing(cost4())
         .build()
         .unwrap();
     let token = sonia_token(&server).await;
-    let a = call(server.clone(), bearer("/warehouse-tokens", &token)).await;
+    let a = call(
+        app_for(&server, &clock),
+        bearer("/warehouse-tokens", &token),
+    )
+    .await;
     a.is(
         503,
         r#"[{"status":503,"code":null,"message":"Service temporarily unavailable."}]"#,

@@ -4,20 +4,21 @@
 //! Three layers that compose with each other and with any tower middleware:
 //!
 //! ```text
-//! client ──► TokenEndpointLayer ──► BearerAuthLayer ──► ScopeLayer ──► your routes
-//!            POST /token,            validates JWTs,      user / warehouse
-//!            POST /warehouse-tokens  Claims + Principal   scopes per route
-//!                                    in the extensions
+//! client ──► BearerAuthLayer ──► ScopeLayer ──► TokenEndpointLayer ──► your routes
+//!            validates every     user / warehouse   POST /token,
+//!            token once;         scopes per route   POST /warehouse-tokens
+//!            Claims + Principal                     (forwards the rest)
+//!            in the extensions
 //! ```
 //!
 //! This crate re-exports the workspace crates behind features:
 //!
 //! | feature | module | what |
 //! |---|---|---|
-//! | (always) | crate root | [`Principal`], [`Claims`], [`Scopes`], [`KeySet`], [`GlueError`], responders |
-//! | `bearer` (default) | [`bearer`] | [`BearerAuthLayer`], [`Validator`] |
+//! | (always) | crate root | [`Principal`], [`Claims`], [`Scopes`], [`GlueError`], responders |
+//! | `bearer` (default) | [`bearer`] | [`BearerAuthLayer`], [`Validator`], [`KeySet`] |
 //! | `scope` (default) | [`scope`] | [`ScopeLayer`], `Policy`, `RouteTable`, the Spryker preset |
-//! | `token` (default) | [`token`] | [`TokenEndpointLayer`], `TokenServer`, `SigningKey`, store traits |
+//! | `token` (default) | [`token`] | [`TokenEndpointLayer`], `TokenServer`, [`SigningKey`], store traits |
 //! | `sql` | `sql` | the store traits on SQLite and PostgreSQL |
 //! | `axum` | — | `Claims` and `Principal` as axum extractors |
 //!
@@ -26,8 +27,8 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use glue_auth::token::{MemoryDirectory, SigningKey, TokenServer};
-//! use glue_auth::{BearerAuthLayer, KeySet, Principal, ScopeLayer, Validator};
+//! use glue_auth::token::{MemoryDirectory, TokenServer};
+//! use glue_auth::{BearerAuthLayer, KeySet, Principal, ScopeLayer, SigningKey, Validator};
 //! use http::{Request, Response, StatusCode};
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -39,10 +40,12 @@
 //! let users = MemoryDirectory::demo(); // sonia@spryker.com / change123
 //! let tokens = TokenServer::builder(signing_key, users.clone(), users).build().unwrap();
 //!
+//! // Validation first (every request, once), then the route table, then the
+//! // token endpoint, then your routes.
 //! let app = ServiceBuilder::new()
-//!     .layer(tokens.layer())
 //!     .layer(BearerAuthLayer::new(Validator::new(keys)))
 //!     .layer(ScopeLayer::spryker())
+//!     .layer(tokens.layer())
 //!     .service(service_fn(|req: Request<Full<Bytes>>| async move {
 //!         let who = format!("{:?}", req.extensions().get::<Principal>());
 //!         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(who))))
@@ -105,8 +108,8 @@ pub mod sql {
 }
 
 #[cfg(feature = "bearer")]
-pub use glue_auth_bearer::{BearerAuthLayer, Validator};
+pub use glue_auth_bearer::{BearerAuthLayer, KeySet, PublicKey, Validator};
 #[cfg(feature = "scope")]
 pub use glue_auth_scope::ScopeLayer;
 #[cfg(feature = "token")]
-pub use glue_auth_token::TokenEndpointLayer;
+pub use glue_auth_token::{Signer, SigningKey, TokenEndpointLayer};

@@ -5,22 +5,20 @@
 //! ```text
 //! request ─► metrics/access log ─► sensitive headers ─► security headers ─► CORS ─► timeout
 //!         ─► /healthz, /metrics, /.well-known/jwks.json (no auth)
-//!         ─► TokenEndpointLayer ─► BearerAuthLayer ─► ScopeLayer ─► demo | proxy
+//!         ─► BearerAuthLayer ─► ScopeLayer ─► TokenEndpointLayer ─► demo | proxy
 //! ```
 
 use std::convert::Infallible;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use glue_auth_bearer::{BearerAuthLayer, Validator};
-use glue_auth_core::{KeySet, Rejection};
+use glue_auth_bearer::{BearerAuthLayer, KeySet, Validator};
+use glue_auth_core::Rejection;
 use glue_auth_scope::{ScopeLayer, SprykerBackend};
 use glue_auth_token::store::WarehouseAssignments;
-use glue_auth_token::{
-    ClientAddress, ResponseStyle, SigningKey, ThrottleSettings, TokenEndpointLayer, TokenServer,
-};
+use glue_auth_token::{ClientAddress, SigningKey, TokenServer};
 use http::header::{
     ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderName,
     PROXY_AUTHORIZATION,
@@ -67,12 +65,12 @@ pub(crate) struct Shared<ReqBody> {
     settings: Settings,
     keys: KeySet,
     validator: Validator,
-    /// `None` in verify-only mode (no private key).
-    token: Option<RwLock<TokenEndpointLayer>>,
-    /// Users, assignments, refresh tokens, access-token log: shared by every
-    /// rebuild of the token endpoint.
+    /// `None` in verify-only mode (no private key). A key reload swaps its
+    /// signing key in place ([`TokenServer::signer`]).
+    token: Option<TokenServer>,
+    /// Users, assignments, refresh tokens, access-token log.
     stores: Stores,
-    /// Bearer + scope + demo/proxy.
+    /// Bearer + scope + token endpoint + demo/proxy.
     protected: Inner<ReqBody>,
     metrics: Option<PrometheusHandle>,
     /// The last database ping of `/healthz`.
@@ -144,7 +142,6 @@ impl<ReqBody> std::fmt::Debug for Gateway<ReqBody> {
 fn validator_error(e: glue_auth_bearer::ConfigError) -> ConfigError {
     use glue_auth_bearer::ConfigError as E;
     let setting = match e {
-        E::MissingTokenStatus(_) => "unauthenticated_status",
         E::MaxTokenLen(_) => "max_token_size",
         E::Leeway(_) => "leeway",
         E::EmptyAudienceList => "audiences",
@@ -158,36 +155,18 @@ fn build_token_server(
     s: &Settings,
     key: SigningKey,
     stores: &Stores,
-    validator: &Validator,
 ) -> Result<TokenServer, ConfigError> {
     let mut b = stores
         .token_server(key)
-        .validator(validator.clone())
         .clients(s.client_ids.iter().cloned())
-        .response_style(if s.token_response_array {
-            ResponseStyle::Array
-        } else {
-            ResponseStyle::Object
-        })
-        .legacy_scopes(s.legacy_scopes)
-        .user_token_ttl(s.user_token_ttl)
-        .warehouse_token_ttl(s.warehouse_token_ttl)
-        .refresh_token_ttl(s.refresh_token_ttl)
+        .compatibility(s.compatibility)
+        .lifetimes(s.lifetimes)
         .refresh_grant(s.refresh_grant)
-        .unauthorized_status(s.unauthenticated_status)
         .body_limit(s.token_body_limit)
-        .throttle(ThrottleSettings {
-            per_username: s.throttle_per_username,
-            per_address: s.throttle_per_address,
-            window: s.throttle_window,
-            ..ThrottleSettings::default()
-        })
-        .max_queued_hashes(s.max_queued_hashes);
+        .throttle(s.throttle)
+        .hashing(s.hashing);
     if let Some(h) = &s.client_ip_header {
         b = b.client_address(ClientAddress::trusted_header(h.clone()));
-    }
-    if let Some(n) = s.max_concurrent_hashes {
-        b = b.max_concurrent_hashes(n);
     }
     b.build()
         .map_err(|e| ConfigError::new("token endpoint settings", e.to_string()))
@@ -260,7 +239,7 @@ where
         let mut vb = Validator::builder(keys.clone())
             .leeway(s.leeway)
             .max_token_len(s.max_token_size)
-            .missing_token_status(s.unauthenticated_status);
+            .missing_token_status(s.compatibility.unauthenticated_status);
         if !s.audiences.is_empty() {
             vb = vb.audiences(s.audiences.iter().cloned());
         }
@@ -272,9 +251,7 @@ where
         let validator = vb.build().map_err(validator_error)?;
 
         let token = match material.signing {
-            Some(key) => Some(RwLock::new(
-                build_token_server(&s, key, &stores, &validator)?.layer(),
-            )),
+            Some(key) => Some(build_token_server(&s, key, &stores)?),
             None => None,
         };
 
@@ -282,7 +259,8 @@ where
         // in-memory directory answers at once; a SQL store is asked before the
         // scope layer runs (cached), see `WarehouseCache`.
         let warehouse_cache = stores.sql().cloned().map(WarehouseCache::new);
-        let table = SprykerBackend::new().unauthenticated_status(s.unauthenticated_status);
+        let table =
+            SprykerBackend::new().unauthenticated_status(s.compatibility.unauthenticated_status);
         let table = match (&stores, &warehouse_cache) {
             (_, Some(cache)) => {
                 let cache = cache.clone();
@@ -318,6 +296,18 @@ where
                     async move { Ok::<_, Infallible>(demo.call(req).await) }
                 }))
             }
+        };
+        // The token endpoint answers behind the scope layer: the route table
+        // decides who may call /warehouse-tokens, the bearer layer has
+        // validated the token once.
+        let app: Inner<ReqBody> = match &token {
+            Some(server) => BoxCloneSyncService::new(
+                ServiceBuilder::new()
+                    .map_response(|res: Response<_>| res.map(boxed))
+                    .layer(server.layer())
+                    .service(app),
+            ),
+            None => app,
         };
         let scoped: Inner<ReqBody> = BoxCloneSyncService::new(
             ServiceBuilder::new()
@@ -518,10 +508,8 @@ where
     pub(crate) fn reload_keys(&self) -> Result<usize, ConfigError> {
         let s = &self.shared;
         let material = keys::load(&s.settings)?;
-        let new_layer = match (&s.token, material.signing) {
-            (Some(_), Some(key)) => {
-                Some(build_token_server(&s.settings, key, &s.stores, &s.validator)?.layer())
-            }
+        let new_key = match (&s.token, material.signing) {
+            (Some(_), Some(key)) => Some(key),
             (None, None) => None,
             _ => {
                 return Err(ConfigError::new(
@@ -534,8 +522,10 @@ where
         s.keys
             .replace(material.verify)
             .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?;
-        if let (Some(lock), Some(layer)) = (&s.token, new_layer) {
-            *lock.write().unwrap_or_else(|p| p.into_inner()) = layer;
+        // The same server keeps its throttle counters, hashing pool and
+        // requests in flight; only the key changes.
+        if let (Some(server), Some(key)) = (&s.token, new_key) {
+            server.signer().replace(key);
         }
         Ok(count)
     }
@@ -553,7 +543,7 @@ where
             return self.health().await;
         }
         if get && path == "/.well-known/jwks.json" {
-            let body = keys::jwks(&self.keys.keys()).to_string();
+            let body = glue_auth_jwt::jwks_json(&self.keys.keys());
             let mut res = json_response(StatusCode::OK, body, false);
             res.headers_mut().insert(
                 CACHE_CONTROL,
@@ -583,19 +573,7 @@ where
             );
             return res;
         }
-        let protected = self.protected.clone();
-        let result = match &self.token {
-            Some(lock) => {
-                let layer = lock.read().unwrap_or_else(|p| p.into_inner()).clone();
-                layer
-                    .layer(protected)
-                    .oneshot(req)
-                    .await
-                    .map(|res| res.map(boxed))
-            }
-            None => protected.oneshot(req).await,
-        };
-        match result {
+        match self.protected.clone().oneshot(req).await {
             Ok(res) => res,
             Err(never) => match never {},
         }

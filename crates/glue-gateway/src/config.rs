@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser};
-use http::{HeaderName, StatusCode, Uri};
+use glue_auth_core::UnauthenticatedStatus;
+use glue_auth_token::{Compatibility, HashingSettings, Lifetimes, ResponseStyle, ThrottleSettings};
+use http::{HeaderName, Uri};
 use serde::Deserialize;
 
 /// A setting that cannot be used, named the way the operator wrote it.
@@ -497,25 +499,22 @@ pub(crate) struct Settings {
     pub(crate) extra_public_keys: Vec<PathBuf>,
     pub(crate) jwt_kid: bool,
     pub(crate) database: DatabaseSettings,
-    pub(crate) unauthenticated_status: StatusCode,
-    pub(crate) token_response_array: bool,
-    pub(crate) legacy_scopes: bool,
+    /// `unauthenticated_status`, `token_response`, `legacy_scopes`.
+    pub(crate) compatibility: Compatibility,
     pub(crate) refresh_grant: bool,
-    pub(crate) user_token_ttl: Duration,
-    pub(crate) warehouse_token_ttl: Duration,
-    pub(crate) refresh_token_ttl: Duration,
+    /// `user_token_ttl`, `warehouse_token_ttl`, `refresh_token_ttl`.
+    pub(crate) lifetimes: Lifetimes,
     pub(crate) client_ids: Vec<String>,
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: Duration,
     pub(crate) max_token_size: usize,
     pub(crate) token_cache_capacity: u64,
     pub(crate) token_body_limit: usize,
-    pub(crate) throttle_per_username: u32,
-    pub(crate) throttle_per_address: u32,
-    pub(crate) throttle_window: Duration,
+    /// `throttle_per_username`, `throttle_per_address`, `throttle_window`.
+    pub(crate) throttle: ThrottleSettings,
     pub(crate) client_ip_header: Option<HeaderName>,
-    pub(crate) max_concurrent_hashes: Option<usize>,
-    pub(crate) max_queued_hashes: usize,
+    /// `max_concurrent_hashes`, `max_queued_hashes`.
+    pub(crate) hashing: HashingSettings,
     pub(crate) cors: Cors,
     pub(crate) security_headers: bool,
     pub(crate) principal_headers: PrincipalHeaders,
@@ -872,24 +871,17 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         .filter(|s| !s.is_empty())
         .map(key_path)
         .collect();
-    let unauthenticated_status = match o.unauthenticated_status.unwrap_or(401) {
-        401 => StatusCode::UNAUTHORIZED,
-        403 => StatusCode::FORBIDDEN,
-        other => {
-            return Err(ConfigError::new(
-                "unauthenticated_status",
-                format!("{other} is neither 401 nor 403"),
-            ));
-        }
-    };
-    let token_response_array = match o
+    let unauthenticated_status =
+        UnauthenticatedStatus::try_from(o.unauthenticated_status.unwrap_or(401))
+            .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
+    let response_style = match o
         .token_response
         .as_deref()
         .map(|s| s.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("object") | Some("200") => false,
-        Some("array") | Some("201") => true,
+        None | Some("object") | Some("200") => ResponseStyle::Object,
+        Some("array") | Some("201") => ResponseStyle::Array,
         Some(other) => {
             return Err(ConfigError::new(
                 "token_response",
@@ -921,15 +913,14 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         None | Some("") => None,
         Some(h) => Some(header_name(Some(h.into()), "x", "client_ip_header")?),
     };
-    let max_concurrent_hashes = match o.max_concurrent_hashes {
-        None => None,
-        Some(0) => {
-            return Err(ConfigError::new(
-                "max_concurrent_hashes",
-                "must be greater than 0",
-            ));
-        }
-        Some(n) => Some(n),
+    let hashing = HashingSettings {
+        max_concurrent: positive(
+            o.max_concurrent_hashes,
+            HashingSettings::default().max_concurrent,
+            "max_concurrent_hashes",
+        )?,
+        max_queued: o.max_queued_hashes.unwrap_or(64),
+        ..HashingSettings::default()
     };
     let cors = match o.cors_allow_origin.as_deref().map(str::trim) {
         None | Some("") => Cors::Off,
@@ -1029,25 +1020,31 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         extra_public_keys,
         jwt_kid: o.jwt_kid.unwrap_or(false),
         database,
-        unauthenticated_status,
-        token_response_array,
-        legacy_scopes: o.legacy_scopes.unwrap_or(false),
+        compatibility: Compatibility {
+            response_style,
+            legacy_scopes: o.legacy_scopes.unwrap_or(false),
+            unauthenticated_status,
+        },
         refresh_grant: o.refresh_grant.unwrap_or(false),
-        user_token_ttl: secs(o.user_token_ttl, 28_800, "user_token_ttl", 1)?,
-        warehouse_token_ttl: secs(o.warehouse_token_ttl, 604_800, "warehouse_token_ttl", 1)?,
-        refresh_token_ttl: secs(o.refresh_token_ttl, 2_592_000, "refresh_token_ttl", 1)?,
+        lifetimes: Lifetimes {
+            user: secs(o.user_token_ttl, 28_800, "user_token_ttl", 1)?,
+            warehouse: secs(o.warehouse_token_ttl, 604_800, "warehouse_token_ttl", 1)?,
+            refresh: secs(o.refresh_token_ttl, 2_592_000, "refresh_token_ttl", 1)?,
+        },
         client_ids,
         audiences,
         leeway: secs(o.leeway, 0, "leeway", 0)?,
         max_token_size,
         token_cache_capacity: o.token_cache_capacity.unwrap_or(10_000),
         token_body_limit: positive(o.token_body_limit, 16 * 1024, "token_body_limit")?,
-        throttle_per_username: o.throttle_per_username.unwrap_or(5),
-        throttle_per_address: o.throttle_per_address.unwrap_or(20),
-        throttle_window: secs(o.throttle_window, 300, "throttle_window", 1)?,
+        throttle: ThrottleSettings {
+            per_username: o.throttle_per_username.unwrap_or(5),
+            per_address: o.throttle_per_address.unwrap_or(20),
+            window: secs(o.throttle_window, 300, "throttle_window", 1)?,
+            ..ThrottleSettings::default()
+        },
         client_ip_header,
-        max_concurrent_hashes,
-        max_queued_hashes: o.max_queued_hashes.unwrap_or(64),
+        hashing,
         cors,
         security_headers: o.security_headers.unwrap_or(true),
         principal_headers,
@@ -1084,8 +1081,12 @@ mod tests {
         let s = check(Options::default()).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.data_dir, PathBuf::from("data"));
-        assert_eq!(s.unauthenticated_status, StatusCode::UNAUTHORIZED);
-        assert_eq!(s.user_token_ttl, Duration::from_secs(28_800));
+        assert_eq!(
+            s.compatibility.unauthenticated_status,
+            UnauthenticatedStatus::Unauthorized
+        );
+        assert_eq!(s.lifetimes, Lifetimes::default());
+        assert_eq!(s.throttle, ThrottleSettings::default());
         assert_eq!(s.client_ids, ["frontend"]);
         assert_eq!(s.cors, Cors::Off);
         assert!(s.upstream.is_none());
@@ -1134,8 +1135,8 @@ mod tests {
             ))
         );
         assert!(matches!(s.cors, Cors::List(ref v) if v.len() == 2));
-        assert_eq!(s.user_token_ttl, Duration::from_secs(120));
-        assert!(s.legacy_scopes);
+        assert_eq!(s.lifetimes.user, Duration::from_secs(120));
+        assert!(s.compatibility.legacy_scopes);
     }
 
     /// From a TOML text: unlike the command line, never sees the

@@ -3,11 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use glue_auth_core::PublicKey;
+use glue_auth_bearer::PublicKey;
 use glue_auth_token::SigningKey;
 
 use crate::config::{ConfigError, KeySource, Settings};
@@ -30,38 +26,9 @@ pub(crate) struct KeyMaterial {
     pub(crate) generated: bool,
 }
 
-/// RFC 7638 JWK thumbprint of an RSA key: SHA-256 over
-/// `{"e":"...","kty":"RSA","n":"..."}`, base64url.
-pub(crate) fn thumbprint(key: &PublicKey) -> String {
-    let json = format!(
-        r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-        URL_SAFE_NO_PAD.encode(key.exponent()),
-        URL_SAFE_NO_PAD.encode(key.modulus())
-    );
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, json.as_bytes());
-    URL_SAFE_NO_PAD.encode(d.as_ref())
-}
-
-/// The JWK Set (RFC 7517) of the verification keys.
-pub(crate) fn jwks(keys: &[PublicKey]) -> serde_json::Value {
-    let keys: Vec<_> = keys
-        .iter()
-        .map(|k| {
-            serde_json::json!({
-                "kty": "RSA",
-                "use": "sig",
-                "alg": "RS256",
-                "kid": thumbprint(k),
-                "n": URL_SAFE_NO_PAD.encode(k.modulus()),
-                "e": URL_SAFE_NO_PAD.encode(k.exponent()),
-            })
-        })
-        .collect();
-    serde_json::json!({ "keys": keys })
-}
-
+/// The key with its RFC 7638 thumbprint as `kid`.
 fn with_thumbprint(key: PublicKey) -> PublicKey {
-    let kid = thumbprint(&key);
+    let kid = key.thumbprint();
     key.with_kid(kid)
 }
 
@@ -96,16 +63,11 @@ fn dev_key(dir: &Path) -> Result<(SigningKey, bool), ConfigError> {
         crate::files::create_private_dir(dir).map_err(|e| {
             ConfigError::new("data_dir", format!("cannot create {}: {e}", dir.display()))
         })?;
-        let pair = KeyPair::generate(KeySize::Rsa2048)
+        let encode_failed = |_| ConfigError::new("data_dir", "cannot encode the generated key");
+        let pair = SigningKey::generate()
             .map_err(|_| ConfigError::new("data_dir", "RSA key generation failed"))?;
-        let pkcs8 = pair
-            .as_der()
-            .map_err(|_| ConfigError::new("data_dir", "cannot encode the generated key"))?;
-        let spki = aws_lc_rs::signature::KeyPair::public_key(&pair)
-            .as_der()
-            .map_err(|_| ConfigError::new("data_dir", "cannot encode the generated key"))?;
-        let private_pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()));
-        let public_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()));
+        let private_pem = pair.to_pkcs8_pem().map_err(encode_failed)?;
+        let public_pem = pair.public_key_pem().map_err(encode_failed)?;
         write_private(&private, &private_pem).map_err(|e| {
             ConfigError::new(
                 "data_dir",
@@ -206,7 +168,7 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
     }
     let signing = signing.map(|k| {
         if s.jwt_kid || verify.len() > 1 {
-            let kid = thumbprint(&k.public_key());
+            let kid = k.public_key().thumbprint();
             k.with_kid(kid)
         } else {
             k
@@ -234,29 +196,4 @@ pub(crate) fn reloadable_files(s: &Settings) -> Vec<PathBuf> {
     }
     v.extend(s.extra_public_keys.iter().cloned());
     v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc7638_example_thumbprint() {
-        // RFC 7638 §3.1.
-        let n = URL_SAFE_NO_PAD
-            .decode(
-                "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
-            )
-            .unwrap();
-        let e = URL_SAFE_NO_PAD.decode("AQAB").unwrap();
-        let key = PublicKey::from_components(&n, &e).unwrap();
-        assert_eq!(
-            thumbprint(&key),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
-        let set = jwks(&[key]);
-        assert_eq!(set["keys"][0]["e"], "AQAB");
-        assert_eq!(set["keys"][0]["alg"], "RS256");
-        assert_eq!(set["keys"][0]["use"], "sig");
-    }
 }

@@ -11,7 +11,7 @@ use aws_lc_rs::encoding::AsDer;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use glue_auth_core::{KeySet, PublicKey};
+use glue_auth_bearer::{KeySet, PublicKey};
 
 const SECURITY_HEADERS: [(&str, &str); 6] = [
     ("x-frame-options", "SAMEORIGIN"),

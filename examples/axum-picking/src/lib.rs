@@ -43,7 +43,7 @@
 //!
 //! ```
 //! use axum::body::Body;
-//! use glue_auth_core::KeySet;
+//! use glue_auth_bearer::KeySet;
 //! use http::{Request, StatusCode};
 //! use tower::ServiceExt;
 //!
@@ -69,8 +69,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use bytes::Bytes;
+use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuthLayer, Validator};
-use glue_auth_core::{Claims, Envelope, GlueError, JSON_API, KeySet, Principal};
+use glue_auth_core::{Claims, Envelope, GlueError, JSON_API, Principal};
 use glue_auth_scope::ScopeLayer;
 use http::header::{ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode};

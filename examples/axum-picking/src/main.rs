@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use glue_auth_core::KeySet;
+use glue_auth_bearer::KeySet;
 
 fn main() -> ExitCode {
     let (port, key_path) = match args() {

@@ -46,7 +46,7 @@
 //! listener:
 //!
 //! ```
-//! use glue_auth_core::KeySet;
+//! use glue_auth_bearer::KeySet;
 //! use http::{Request, StatusCode};
 //! use http_body_util::{BodyExt, Empty};
 //! use tower::ServiceExt;
@@ -78,8 +78,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuth, BearerAuthLayer, Validator};
-use glue_auth_core::{Envelope, GlueError, JSON_API, KeySet, Principal};
+use glue_auth_core::{Envelope, GlueError, JSON_API, Principal};
 use glue_auth_scope::{Scope, ScopeLayer};
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::Body;

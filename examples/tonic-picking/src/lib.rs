@@ -43,7 +43,7 @@
 //! ## Use it from code
 //!
 //! ```
-//! use glue_auth_core::KeySet;
+//! use glue_auth_bearer::KeySet;
 //! use tonic_picking::proto::{ListPickingListsRequest, ListPickingListsResponse};
 //! use tonic_prost::ProstCodec;
 //!
@@ -74,8 +74,9 @@ pub mod server;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuth, BearerAuthLayer, Validator};
-use glue_auth_core::{GrpcRejection, KeySet, Principal};
+use glue_auth_core::{GrpcRejection, Principal};
 use glue_auth_scope::{Policy, RouteTable, Scope, ScopeLayer};
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;

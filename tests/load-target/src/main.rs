@@ -105,9 +105,9 @@ fn main() -> ExitCode {
                     .build()
                     .map_err(|e| e.to_string())?;
                 let service = ServiceBuilder::new()
-                    .layer(tokens.layer())
                     .layer(BearerAuthLayer::new(Validator::new(keys)))
                     .layer(ScopeLayer::spryker())
+                    .layer(tokens.layer())
                     .service(service_fn(handler));
                 rt.block_on(serve(port, service)).map_err(|e| e.to_string())
             }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use aws_lc_rs::encoding::AsDer;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use glue_auth_core::{KeySet, PublicKey};
+use glue_auth_bearer::{KeySet, PublicKey};
 use jsonwebtoken::{Algorithm, EncodingKey};
 
 pub const NOW: i64 = 1_764_000_000_123_456; // µs, the fixtures' clock

@@ -1,18 +1,23 @@
 //! Shared helpers of the integration tests.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
+use std::convert::Infallible;
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
-use glue_auth_core::{ManualClock, NumericDate};
+use glue_auth_bearer::{BearerAuthLayer, Validator};
+use glue_auth_core::{ManualClock, NumericDate, ResponseBody};
+use glue_auth_scope::{RouteTable, ScopeLayer};
 use glue_auth_token::store::{
     PasswordHash, StoreError, StoreFuture, UserDirectory, UserRecord, UserStatus,
     WarehouseAssignments,
 };
+pub use glue_auth_token::{Compatibility, HashingSettings, Lifetimes};
 use glue_auth_token::{MemoryDirectory, SigningKey, TokenServer, TokenServerBuilder};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+use tower::{ServiceBuilder, ServiceExt};
 
 pub const SONIA: &str = "sonia@spryker.com";
 pub const SONIA_UUID: &str = "0d743cc3-a772-5145-971e-d4018ee7a489";
@@ -86,13 +91,66 @@ pub fn clock() -> ManualClock {
 pub fn builder(dir: &MemoryDirectory, clock: &ManualClock) -> TokenServerBuilder {
     TokenServer::builder(key(), dir.clone(), dir.clone())
         .clock(clock.clone())
-        .password_cost(4)
+        .hashing(cost4())
+}
+
+/// Test hashing: bcrypt cost 4.
+pub fn cost4() -> HashingSettings {
+    HashingSettings {
+        password_cost: 4,
+        ..HashingSettings::default()
+    }
+}
+
+/// A validator of the server's tokens on the test clock.
+pub fn validator_for(server: &TokenServer, clock: &ManualClock) -> Validator {
+    Validator::builder(server.signer().current().key_set())
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
+/// The body of [`App`]'s answers: bearer ∘ scope ∘ token endpoint ∘ fallback.
+pub type AppBody = ResponseBody<ResponseBody<ResponseBody<Full<Bytes>>>>;
+
+/// The documented stack: bearer → scope → token endpoint → a fallback that
+/// answers 404 `007`.
+pub type App = BoxCloneSyncService<Request<Full<Bytes>>, Response<AppBody>, Infallible>;
+
+/// The documented stack around `server`, validating on `clock`, with the
+/// Spryker preset table.
+pub fn app_for(server: &TokenServer, clock: &ManualClock) -> App {
+    app_with(server, clock, RouteTable::spryker_backend())
+}
+
+/// [`app_for`] with another route table.
+pub fn app_with(server: &TokenServer, clock: &ManualClock, table: RouteTable) -> App {
+    BoxCloneSyncService::new(
+        ServiceBuilder::new()
+            .layer(BearerAuthLayer::new(validator_for(server, clock)))
+            .layer(ScopeLayer::new(table))
+            .layer(server.layer())
+            .service(tower::service_fn(|_req: Request<Full<Bytes>>| async {
+                let mut res = Response::new(Full::new(Bytes::from_static(NOT_FOUND.as_bytes())));
+                *res.status_mut() = StatusCode::NOT_FOUND;
+                res.headers_mut()
+                    .insert("content-type", "application/json".parse().unwrap());
+                Ok::<_, Infallible>(res)
+            })),
+    )
 }
 
 pub struct Setup {
     pub server: TokenServer,
     pub dir: MemoryDirectory,
     pub clock: ManualClock,
+}
+
+impl Setup {
+    /// The documented stack around this setup's server.
+    pub fn app(&self) -> App {
+        app_for(&self.server, &self.clock)
+    }
 }
 
 pub fn setup() -> Setup {
@@ -185,12 +243,12 @@ pub fn enc(s: &str) -> String {
         .collect()
 }
 
+pub fn login_request(username: &str, password: &str) -> Request<Full<Bytes>> {
+    form("/token", &login_body(username, password))
+}
+
 pub async fn login(server: &TokenServer, username: &str, password: &str) -> Answer {
-    call(
-        server.clone(),
-        form("/token", &login_body(username, password)),
-    )
-    .await
+    call(server.clone(), login_request(username, password)).await
 }
 
 /// A user access token of sonia.

@@ -1,14 +1,19 @@
-//! The RS256 signing key and the compact JWS it produces.
+//! The RS256 signing key, the compact JWS it produces, and the handle that
+//! swaps it at run time.
 
 use std::fmt;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use glue_auth_core::{Claims, KeyError, KeySet, MIN_RSA_BITS, PublicKey};
-use zeroize::Zeroize;
+use glue_auth_core::Claims;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, der};
 
 /// The RSA private key access tokens are signed with (RS256).
 ///
@@ -19,16 +24,15 @@ use zeroize::Zeroize;
 /// Cheap to clone. `Debug` shows the key size and `kid`, never key material.
 ///
 /// ```
-/// use glue_auth_token::SigningKey;
+/// use glue_auth_jwt::SigningKey;
 ///
-/// let pem = std::fs::read(concat!(
-///     env!("CARGO_MANIFEST_DIR"),
-///     "/../../../shared/fixtures/foreign-signer/test-private.pem"
-/// )).unwrap();
-/// let key = SigningKey::from_pem(&pem).unwrap().with_kid("2024-01");
-/// assert_eq!(key.bits(), 2048);
+/// let key = SigningKey::generate().unwrap().with_kid("2024-01");
+/// let pem = key.to_pkcs8_pem().unwrap();
+/// let again = SigningKey::from_pem(pem.as_bytes()).unwrap();
+/// assert_eq!(again.bits(), 2048);
+/// assert_eq!(again.public_key().modulus(), key.public_key().modulus());
 /// assert_eq!(key.public_key().kid(), Some("2024-01"));
-/// assert!(format!("{key:?}").contains("2048"));
+/// assert!(!format!("{key:?}").contains("PRIVATE"));
 /// ```
 #[derive(Clone)]
 pub struct SigningKey {
@@ -76,19 +80,19 @@ impl SigningKey {
     /// Loads a DER-encoded PKCS#8 `PrivateKeyInfo` holding an RSA key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let pair = RsaKeyPair::from_pkcs8(der)
-            .map_err(|e| key_rejected(e, der::pkcs8_modulus_bits(der)))?;
+            .map_err(|e| key_rejected(e, der::pkcs8_private_bits(der)))?;
         Self::from_pair(pair)
     }
 
     /// Loads a DER-encoded PKCS#1 `RSAPrivateKey`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
         let pair =
-            RsaKeyPair::from_der(der).map_err(|e| key_rejected(e, der::pkcs1_modulus_bits(der)))?;
+            RsaKeyPair::from_der(der).map_err(|e| key_rejected(e, der::pkcs1_private_bits(der)))?;
         Self::from_pair(pair)
     }
 
-    /// Generates a fresh key (for development and tests: a gateway started
-    /// without a key file). 2048 bits.
+    /// Generates a fresh 2048-bit key (development and tests: a gateway
+    /// started without a key file).
     pub fn generate() -> Result<Self, KeyError> {
         let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::NotRsaPem)?;
         Self::from_pair(pair)
@@ -143,25 +147,43 @@ impl SigningKey {
         KeySet::single(self.public_key())
     }
 
+    /// The private key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE
+    /// KEY-----`), to write a generated key to a file. Zeroized on drop.
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
+        let der = self.pair.as_der().map_err(|_| KeyError::NotRsaPem)?;
+        let pem = pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec());
+        Ok(Zeroizing::new(pem::encode(&pem)))
+    }
+
+    /// The public half as SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn public_key_pem(&self) -> Result<String, KeyError> {
+        let der = self
+            .pair
+            .public_key()
+            .as_der()
+            .map_err(|_| KeyError::NotRsaPem)?;
+        Ok(pem::encode(&pem::Pem::new(
+            "PUBLIC KEY",
+            der.as_ref().to_vec(),
+        )))
+    }
+
     /// The compact JWS of `claims`: `base64url(header).base64url(payload).base64url(signature)`
     /// with the header `{"typ":"JWT","alg":"RS256"}` (plus `kid` when set) and
     /// the payload of [`Claims::to_payload_json`], byte for byte as Spryker
     /// writes them.
     ///
-    /// Fails only if aws-lc reports an internal error; the endpoints answer 503
-    /// then.
+    /// Fails only if aws-lc reports an internal error.
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
         let payload = claims.to_payload_json();
+        let sig_len = self.pair.public_modulus_len();
         let mut out = String::with_capacity(
-            self.header_b64.len()
-                + payload.len() * 4 / 3
-                + 8
-                + self.pair.public_modulus_len() * 4 / 3,
+            self.header_b64.len() + payload.len() * 4 / 3 + 8 + sig_len * 4 / 3,
         );
         out.push_str(&self.header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(payload.as_bytes(), &mut out);
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        let mut sig = vec![0u8; sig_len];
         // The rng argument is ignored by aws-lc (PKCS#1 v1.5 is deterministic).
         let rng = aws_lc_rs::rand::SystemRandom::new();
         self.pair
@@ -180,46 +202,6 @@ fn key_rejected(e: aws_lc_rs::error::KeyRejected, bits: Option<usize>) -> KeyErr
             bits: bits.unwrap_or(0),
         },
         _ => KeyError::NotRsaPem,
-    }
-}
-
-/// Just enough DER to tell the modulus size of a key aws-lc refused.
-mod der {
-    fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-        let (&t, rest) = input.split_first()?;
-        if t != tag {
-            return None;
-        }
-        let (&first, rest) = rest.split_first()?;
-        let (len, rest) = if first < 0x80 {
-            (first as usize, rest)
-        } else {
-            let n = (first & 0x7f) as usize;
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let len = rest[..n].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
-            (len, &rest[n..])
-        };
-        (rest.len() >= len).then(|| rest.split_at(len))
-    }
-
-    /// `RSAPrivateKey ::= SEQUENCE { version INTEGER, modulus INTEGER, … }`
-    pub(super) fn pkcs1_modulus_bits(der: &[u8]) -> Option<usize> {
-        let (seq, _) = tlv(der, 0x30)?;
-        let (_, rest) = tlv(seq, 0x02)?;
-        let (n, _) = tlv(rest, 0x02)?;
-        let n = &n[n.iter().position(|&b| b != 0)?..];
-        Some(n.len() * 8 - n[0].leading_zeros() as usize)
-    }
-
-    /// `PrivateKeyInfo ::= SEQUENCE { version, algorithm SEQUENCE, privateKey OCTET STRING }`
-    pub(super) fn pkcs8_modulus_bits(der: &[u8]) -> Option<usize> {
-        let (seq, _) = tlv(der, 0x30)?;
-        let (_, rest) = tlv(seq, 0x02)?;
-        let (_, rest) = tlv(rest, 0x30)?;
-        let (key, _) = tlv(rest, 0x04)?;
-        pkcs1_modulus_bits(key)
     }
 }
 
@@ -244,3 +226,61 @@ impl fmt::Display for SignError {
 }
 
 impl std::error::Error for SignError {}
+
+/// The signing key in use, swappable at run time: what the token endpoint
+/// signs with.
+///
+/// Cheap to clone; clones share the slot. [`Signer::replace`] swaps the key
+/// for every clone at once (a key reload), without a lock on the signing path
+/// and without touching anything else the endpoint holds (throttle counters,
+/// the hashing pool, requests in flight).
+///
+/// ```
+/// use glue_auth_jwt::{Signer, SigningKey};
+///
+/// let signer = Signer::new(SigningKey::generate().unwrap());
+/// let endpoint_copy = signer.clone();
+/// let next = SigningKey::generate().unwrap().with_kid("next");
+/// signer.replace(next);
+/// assert_eq!(endpoint_copy.current().kid(), Some("next"));
+/// ```
+#[derive(Clone)]
+pub struct Signer {
+    slot: Arc<ArcSwap<SigningKey>>,
+}
+
+impl Signer {
+    /// A slot holding `key`.
+    pub fn new(key: SigningKey) -> Self {
+        Signer {
+            slot: Arc::new(ArcSwap::from_pointee(key)),
+        }
+    }
+
+    /// The key in use now.
+    pub fn current(&self) -> SigningKey {
+        SigningKey::clone(&self.slot.load())
+    }
+
+    /// Puts `key` in use for every clone of this signer.
+    pub fn replace(&self, key: SigningKey) {
+        self.slot.store(Arc::new(key));
+    }
+
+    /// Signs with the key in use now ([`SigningKey::sign`]).
+    pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
+        self.slot.load().sign(claims)
+    }
+}
+
+impl From<SigningKey> for Signer {
+    fn from(key: SigningKey) -> Self {
+        Signer::new(key)
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Signer").field(&**self.slot.load()).finish()
+    }
+}

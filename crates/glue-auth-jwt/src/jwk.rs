@@ -1,0 +1,103 @@
+//! JSON Web Keys (RFC 7517) of the public keys, and their thumbprints
+//! (RFC 7638).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+use crate::PublicKey;
+
+#[derive(Serialize)]
+struct Jwk<'a> {
+    kty: &'static str,
+    #[serde(rename = "use")]
+    use_: &'static str,
+    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+    n: String,
+    e: String,
+}
+
+#[derive(Serialize)]
+struct Jwks<'a> {
+    keys: Vec<Jwk<'a>>,
+}
+
+impl PublicKey {
+    /// The RFC 7638 thumbprint: base64url of the SHA-256 of
+    /// `{"e":…,"kty":"RSA","n":…}`. A stable `kid` for a key that has none.
+    pub fn thumbprint(&self) -> String {
+        let json = format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(self.exponent()),
+            URL_SAFE_NO_PAD.encode(self.modulus())
+        );
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, json.as_bytes());
+        URL_SAFE_NO_PAD.encode(d.as_ref())
+    }
+
+    fn jwk(&self) -> Jwk<'_> {
+        Jwk {
+            kty: "RSA",
+            use_: "sig",
+            alg: "RS256",
+            kid: self.kid(),
+            n: URL_SAFE_NO_PAD.encode(self.modulus()),
+            e: URL_SAFE_NO_PAD.encode(self.exponent()),
+        }
+    }
+}
+
+/// The JWK Set document of `keys` (`{"keys":[{"kty":"RSA","use":"sig",
+/// "alg":"RS256","kid":…,"n":…,"e":…}]}`), as served at
+/// `/.well-known/jwks.json`. A key without `kid` is written without one.
+///
+/// ```
+/// use glue_auth_jwt::{SigningKey, jwks_json};
+///
+/// let key = SigningKey::generate().unwrap().public_key();
+/// let key = key.clone().with_kid(key.thumbprint());
+/// let doc: serde_json::Value = serde_json::from_str(&jwks_json(&[key.clone()])).unwrap();
+/// assert_eq!(doc["keys"][0]["kid"], key.thumbprint().as_str());
+/// assert_eq!(doc["keys"][0]["e"], "AQAB");
+/// ```
+pub fn jwks_json(keys: &[PublicKey]) -> String {
+    let doc = Jwks {
+        keys: keys.iter().map(PublicKey::jwk).collect(),
+    };
+    // Strings only: serialization cannot fail.
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        // RFC 7638 §3.1.
+        let n = URL_SAFE_NO_PAD
+            .decode(
+                "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            )
+            .unwrap();
+        let e = URL_SAFE_NO_PAD.decode("AQAB").unwrap();
+        let key = PublicKey::from_components(&n, &e).unwrap();
+        assert_eq!(
+            key.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&jwks_json(&[key.with_kid("k1")])).unwrap();
+        let jwk = &doc["keys"][0];
+        assert_eq!(jwk["e"], "AQAB");
+        assert_eq!(jwk["alg"], "RS256");
+        assert_eq!(jwk["use"], "sig");
+        assert_eq!(jwk["kid"], "k1");
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap(),
+            n
+        );
+    }
+}
