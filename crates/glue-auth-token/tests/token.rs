@@ -13,7 +13,7 @@ use bytes::Bytes;
 use common::*;
 use glue_auth_core::Claims;
 use glue_auth_token::store::UserStatus;
-use glue_auth_token::{ResponseStyle, ThrottleSettings, TokenServer};
+use glue_auth_token::{ResponseStyle, SigningKey, ThrottleSettings, TokenServer};
 use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::Full;
@@ -453,6 +453,54 @@ async fn five_failures_per_username_then_429_and_window_slides() {
     );
     s.clock.advance(Duration::from_secs(260));
     assert_success(&login(&s.server, SONIA, PASSWORD).await, 200, false);
+}
+
+/// A key reload swaps the signing key in place: the throttle counters, the
+/// hashing pool and the stores stay, so 4 failures before the reload and 1
+/// after are 5, and the next attempt is refused.
+#[tokio::test]
+async fn a_key_reload_keeps_the_failed_login_count() {
+    let s = setup();
+    for _ in 0..4 {
+        login(&s.server, SONIA, "wrong")
+            .await
+            .is(400, INVALID_GRANT);
+    }
+    let next = SigningKey::generate().unwrap().with_kid("next");
+    s.server.signer().replace(next.clone());
+    login(&s.server, SONIA, "wrong")
+        .await
+        .is(400, INVALID_GRANT);
+    login(&s.server, SONIA, PASSWORD).await.is(429, TOO_MANY);
+    // The new key signs from now on, for every clone of the server.
+    let a = login(&s.server, "picker@spryker.com", PASSWORD).await;
+    let (access, _) = assert_success(&a, 200, false);
+    assert_eq!(
+        decode(&access).0,
+        r#"{"typ":"JWT","alg":"RS256","kid":"next"}"#
+    );
+    assert!(next.key_set().verify(&access).is_ok());
+}
+
+/// Glue validates every request's token before routing (SPEC §5.1): a login
+/// that carries a bad `Authorization` header is refused by the bearer layer,
+/// before the password is looked at.
+#[tokio::test]
+async fn a_login_with_a_bad_bearer_token_is_401_001() {
+    let s = setup();
+    let mut req = login_request(SONIA, PASSWORD);
+    req.headers_mut()
+        .insert("authorization", "Bearer x.y.z".parse().unwrap());
+    call(s.app(), req).await.is(
+        401,
+        r#"[{"status":401,"code":"001","message":"Invalid access token."}]"#,
+    );
+    // Without the header the same login succeeds through the same stack.
+    assert_success(
+        &call(s.app(), login_request(SONIA, PASSWORD)).await,
+        200,
+        false,
+    );
 }
 
 #[tokio::test]

@@ -176,6 +176,31 @@ fn sighup_reloads_keys_from_spryker_named_files_without_dropping_connections() {
     assert!(gw.stderr().contains("keys reloaded"), "{}", gw.stderr());
 }
 
+/// SIGHUP swaps the signing key inside the running token endpoint: failed
+/// logins counted before the reload still count after it (4 + 1 = 5, then
+/// 429), where rebuilding the endpoint used to start from zero.
+#[test]
+fn sighup_keeps_the_failed_login_count() {
+    let gw = Gateway::start(&[]);
+    for _ in 0..4 {
+        assert_eq!(gw.login_as(DEMO_USER, "wrong").status, 400);
+    }
+    gw.signal("HUP");
+    let start = Instant::now();
+    while !gw.stderr().contains("keys reloaded") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no reload:\n{}",
+            gw.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(gw.login_as(DEMO_USER, "wrong").status, 400);
+    let res = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    assert_eq!(res.status, 429, "{}", res.text());
+    assert!(res.header("retry-after").is_some());
+}
+
 #[test]
 fn metrics_count_routes_rejections_cache_and_token_latency() {
     let gw = Gateway::start(&[]);
