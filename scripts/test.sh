@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration, doc tests and examples,
-# once, with a throw-away PostgreSQL server (scripts/with-postgres.sh: installs
-# Debian's postgresql package if needed, starts a cluster on a free loopback
-# port, exports GLUE_TEST_DATABASE_URL, removes it afterwards), so that the
-# PostgreSQL tests of glue-auth-sql run for real instead of being skipped.
+# once, with a throw-away PostgreSQL server and a throw-away MariaDB server
+# (scripts/with-postgres.sh and scripts/with-mariadb.sh: each installs
+# Debian's package if needed, starts a server on a free loopback port,
+# exports GLUE_TEST_DATABASE_URL / GLUE_TEST_MYSQL_URL, removes it
+# afterwards), so that the PostgreSQL and MariaDB tests of glue-auth-sql run
+# for real instead of being skipped.
 #
-# GLUE_TEST_DATABASE_URL already set: that server is used instead.
-# GLUE_NO_POSTGRES=1: no server; the PostgreSQL tests print SKIPPED and pass.
+# GLUE_TEST_DATABASE_URL / GLUE_TEST_MYSQL_URL already set: that server is
+# used instead.
+# GLUE_NO_POSTGRES=1: no servers at all; the PostgreSQL and MariaDB tests
+# print SKIPPED and pass.
+# GLUE_NO_MARIADB=1: no MariaDB server (PostgreSQL still runs); the MariaDB
+# tests print SKIPPED and pass.
 #
 # This is the test command README.md gives; .ci/run calls it unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+test=(cargo test --workspace --all-features --no-fail-fast "$@")
 if [[ "${GLUE_NO_POSTGRES:-}" == 1 ]]; then
-    exec cargo test --workspace --all-features --no-fail-fast "$@"
+    exec "${test[@]}"
 fi
-exec bash scripts/with-postgres.sh cargo test --workspace --all-features --no-fail-fast "$@"
+if [[ "${GLUE_NO_MARIADB:-}" == 1 ]]; then
+    exec bash scripts/with-postgres.sh "${test[@]}"
+fi
+exec bash scripts/with-postgres.sh bash scripts/with-mariadb.sh "${test[@]}"

@@ -8,7 +8,7 @@ use glue_auth_core::{NumericDate, Principal, Scopes, UserPrincipal};
 use glue_auth_token::store::{AccessTokenRecord, PasswordHash, UserRecord, UserStatus};
 
 use crate::error::{SqlError, Timeout, sql_error};
-use crate::sql::StatusColumn;
+use crate::sql::{Arg, StatusColumn, bind};
 use crate::store::{Layout, RefreshTuple, SqlStore, parse_scopes, with_pool};
 
 /// SPEC §6's demo user.
@@ -321,31 +321,55 @@ impl SqlStore {
         }
         let inner = &*self.inner;
         let (status_index, status_name) = status_values(u.status);
-        let explicit = id.is_some();
+        let explicit = id;
+        let status = match inner.status {
+            StatusColumn::Index => Arg::Small(status_index),
+            StatusColumn::Name => Arg::Text(status_name),
+        };
+        let now = now_us();
+        let sql = &inner.sql;
+        let insert = &sql.user_insert;
         let id = with_pool!(&inner.pool, p => {
             let mut tx = p
                 .begin_with(inner.dialect.begin_write())
                 .await
                 .map_err(sql_error)?;
-            let q = sqlx::query_as::<_, (i64,)>(&inner.sql.user_insert)
-                .bind(id)
-                .bind(first)
-                .bind(last)
-                .bind(&u.username)
-                .bind(u.password_hash.expose());
-            let q = match inner.status {
-                StatusColumn::Index => q.bind(status_index),
-                StatusColumn::Name => q.bind(status_name),
+            let args = [
+                Arg::from(id),
+                Arg::from(first),
+                Arg::from(last),
+                Arg::from(&u.username),
+                Arg::from(u.password_hash.expose()),
+                status,
+                Arg::from(u.is_warehouse_user),
+                Arg::from(&u.uuid),
+                Arg::from(now),
+            ];
+            let taken = |e| conflict_or(e, "username or uuid already taken");
+            let id = if sql.returning {
+                bind!(sqlx::query_as::<_, (i64,)>(&insert.text), insert, args)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(taken)?
+                    .0
+            } else {
+                bind!(sqlx::query(&insert.text), insert, args)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(taken)?;
+                match explicit {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_as::<_, (i64,)>(&sql.last_insert_id.text)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(sql_error)?
+                            .0
+                    }
+                }
             };
-            let (id,) = q
-                .bind(u.is_warehouse_user)
-                .bind(&u.uuid)
-                .bind(now_us())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| conflict_or(e, "username or uuid already taken"))?;
-            if let (true, Some(sync)) = (explicit, &inner.sql.user_sync_seq) {
-                sqlx::query(sync).execute(&mut *tx).await.map_err(sql_error)?;
+            if let (Some(_), Some(sync)) = (explicit, &sql.user_sync_seq) {
+                sqlx::query(&sync.text).execute(&mut *tx).await.map_err(sql_error)?;
             }
             tx.commit().await.map_err(sql_error)?;
             id
@@ -369,13 +393,18 @@ impl SqlStore {
         let (index, name) = status_values(status);
         let n = self
             .admin(async {
+                let status = match inner.status {
+                    StatusColumn::Index => Arg::Small(index),
+                    StatusColumn::Name => Arg::Text(name),
+                };
+                let sql = &inner.sql.user_set_status;
+                let now = now_us();
                 Ok(with_pool!(&inner.pool, p => {
-                    let q = sqlx::query(&inner.sql.user_set_status).bind(username);
-                    let q = match inner.status {
-                        StatusColumn::Index => q.bind(index),
-                        StatusColumn::Name => q.bind(name),
-                    };
-                    q.bind(now_us()).execute(p).await.map_err(sql_error)?.rows_affected()
+                    bind!(sqlx::query(&sql.text), sql, [username, status, now])
+                        .execute(p)
+                        .await
+                        .map_err(sql_error)?
+                        .rows_affected()
                 }))
             })
             .await?;
@@ -404,16 +433,14 @@ impl SqlStore {
         let inner = &*self.inner;
         let n = self
             .admin(async {
-                Ok(
-                    with_pool!(&inner.pool, p => sqlx::query(&inner.sql.user_set_password)
-                    .bind(username)
-                    .bind(&hash)
-                    .bind(now_us())
+                let sql = &inner.sql.user_set_password;
+                let now = now_us();
+                Ok(with_pool!(&inner.pool, p => bind!(
+                        sqlx::query(&sql.text), sql, [username, &hash, now])
                     .execute(p)
                     .await
                     .map_err(sql_error)?
-                    .rows_affected()),
-                )
+                    .rows_affected()))
             })
             .await?;
         if n == 0 {
@@ -426,21 +453,45 @@ impl SqlStore {
     pub async fn add_warehouse(&self, warehouse: NewWarehouse) -> Result<i64, SqlError> {
         let inner = &*self.inner;
         self.admin(async {
+            let sql = &inner.sql;
+            let insert = &sql.stock_insert;
+            let uuid = random_uuid();
             Ok(with_pool!(&inner.pool, p => {
                 let mut tx = p
                     .begin_with(inner.dialect.begin_write())
                     .await
                     .map_err(sql_error)?;
-                let (id,): (i64,) = sqlx::query_as(&inner.sql.stock_insert)
-                    .bind(warehouse.id)
-                    .bind(&warehouse.name)
-                    .bind(warehouse.is_active)
-                    .bind(random_uuid())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| conflict_or(e, "warehouse id or name already taken"))?;
-                if let (Some(_), Some(sync)) = (warehouse.id, &inner.sql.stock_sync_seq) {
-                    sqlx::query(sync).execute(&mut *tx).await.map_err(sql_error)?;
+                let args = [
+                    Arg::from(warehouse.id),
+                    Arg::from(&warehouse.name),
+                    Arg::from(warehouse.is_active),
+                    Arg::from(&uuid),
+                ];
+                let taken = |e| conflict_or(e, "warehouse id or name already taken");
+                let id = if sql.returning {
+                    bind!(sqlx::query_as::<_, (i64,)>(&insert.text), insert, args)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(taken)?
+                        .0
+                } else {
+                    bind!(sqlx::query(&insert.text), insert, args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(taken)?;
+                    match warehouse.id {
+                        Some(id) => id,
+                        None => {
+                            sqlx::query_as::<_, (i64,)>(&sql.last_insert_id.text)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(sql_error)?
+                                .0
+                        }
+                    }
+                };
+                if let (Some(_), Some(sync)) = (warehouse.id, &sql.stock_sync_seq) {
+                    sqlx::query(&sync.text).execute(&mut *tx).await.map_err(sql_error)?;
                 }
                 tx.commit().await.map_err(sql_error)?;
                 id
@@ -472,9 +523,9 @@ impl SqlStore {
                     .begin_with(inner.dialect.begin_write())
                     .await
                     .map_err(sql_error)?;
+                let by_id = &inner.sql.stock_by_id;
                 let found: Option<(i64, String, Option<bool>)> =
-                    sqlx::query_as(&inner.sql.stock_by_id)
-                        .bind(id_warehouse)
+                    bind!(sqlx::query_as(&by_id.text), by_id, [id_warehouse])
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(sql_error)?;
@@ -482,31 +533,21 @@ impl SqlStore {
                     return Err(SqlError::NotFound(format!("warehouse {id_warehouse}")));
                 }
                 let now = now_us();
-                sqlx::query(&inner.sql.assignment_deactivate_others)
-                    .bind(&uuid)
-                    .bind(id_warehouse)
-                    .bind(false)
-                    .bind(true)
-                    .bind(now)
+                let others = &inner.sql.assignment_deactivate_others;
+                bind!(sqlx::query(&others.text), others, [&uuid, id_warehouse, false, true, now])
                     .execute(&mut *tx)
                     .await
                     .map_err(sql_error)?;
-                let n = sqlx::query(&inner.sql.assignment_activate)
-                    .bind(&uuid)
-                    .bind(id_warehouse)
-                    .bind(true)
-                    .bind(now)
+                let activate = &inner.sql.assignment_activate;
+                let n = bind!(sqlx::query(&activate.text), activate, [&uuid, id_warehouse, true, now])
                     .execute(&mut *tx)
                     .await
                     .map_err(sql_error)?
                     .rows_affected();
                 if n == 0 {
-                    sqlx::query(&inner.sql.assignment_insert)
-                        .bind(random_uuid())
-                        .bind(id_warehouse)
-                        .bind(&uuid)
-                        .bind(true)
-                        .bind(now)
+                    let insert = &inner.sql.assignment_insert;
+                    let id = random_uuid();
+                    bind!(sqlx::query(&insert.text), insert, [&id, id_warehouse, &uuid, true, now])
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| conflict_or(e, "assignment changed concurrently"))?;
@@ -525,18 +566,14 @@ impl SqlStore {
         let inner = &*self.inner;
         self.admin(async {
             // "every warehouse but none": no warehouse has a negative id.
-            Ok(
-                with_pool!(&inner.pool, p => sqlx::query(&inner.sql.assignment_deactivate_others)
-                .bind(&uuid)
-                .bind(-1_i64)
-                .bind(false)
-                .bind(true)
-                .bind(now_us())
+            let sql = &inner.sql.assignment_deactivate_others;
+            let now = now_us();
+            Ok(with_pool!(&inner.pool, p => bind!(
+                    sqlx::query(&sql.text), sql, [&uuid, -1_i64, false, true, now])
                 .execute(p)
                 .await
                 .map_err(sql_error)?
-                .rows_affected()),
-            )
+                .rows_affected()))
         })
         .await
     }
@@ -568,13 +605,15 @@ impl SqlStore {
         let inner = &*self.inner;
         let rows: Vec<Row> = self
             .admin(async {
+                let sql = &inner.sql.refresh_list;
                 Ok(
-                    with_pool!(&inner.pool, p => sqlx::query_as(&inner.sql.refresh_list)
-                    .bind(subject.as_deref())
-                    .bind(&like1)
-                    .bind(&like2)
-                    .bind(filter.include_revoked)
-                    .bind(i64::from(filter.limit))
+                    with_pool!(&inner.pool, p => bind!(sqlx::query_as(&sql.text), sql, [
+                        subject.as_deref(),
+                        &like1,
+                        &like2,
+                        filter.include_revoked,
+                        i64::from(filter.limit),
+                    ])
                     .fetch_all(p)
                     .await
                     .map_err(sql_error)?),
@@ -609,17 +648,14 @@ impl SqlStore {
         let (subject, like1, like2) = subject_patterns(id, &uuid);
         let inner = &*self.inner;
         self.admin(async {
-            Ok(
-                with_pool!(&inner.pool, p => sqlx::query(&inner.sql.revoke_by_subject)
-                .bind(&subject)
-                .bind(now_us())
-                .bind(&like1)
-                .bind(&like2)
+            let sql = &inner.sql.revoke_by_subject;
+            let now = now_us();
+            Ok(with_pool!(&inner.pool, p => bind!(
+                    sqlx::query(&sql.text), sql, [&subject, now, &like1, &like2])
                 .execute(p)
                 .await
                 .map_err(sql_error)?
-                .rows_affected()),
-            )
+                .rows_affected()))
         })
         .await
     }
@@ -632,13 +668,12 @@ impl SqlStore {
         let inner = &*self.inner;
         let rows: Vec<(String, Option<String>, String, String, i64)> = self
             .admin(async {
-                Ok(
-                    with_pool!(&inner.pool, p => sqlx::query_as(&inner.sql.access_list)
-                    .bind(i64::from(limit))
+                let sql = &inner.sql.access_list;
+                Ok(with_pool!(&inner.pool, p => bind!(
+                        sqlx::query_as(&sql.text), sql, [i64::from(limit)])
                     .fetch_all(p)
                     .await
-                    .map_err(sql_error)?),
-                )
+                    .map_err(sql_error)?))
             })
             .await?;
         rows.into_iter()
@@ -663,18 +698,17 @@ impl SqlStore {
         let inner = &*self.inner;
         self.admin(async {
             with_pool!(&inner.pool, p => {
-                let found: Option<(String,)> = sqlx::query_as(&inner.sql.client_exists)
-                    .bind(identifier)
+                let exists = &inner.sql.client_exists;
+                let found: Option<(String,)> =
+                    bind!(sqlx::query_as(&exists.text), exists, [identifier])
                     .fetch_optional(p)
                     .await
                     .map_err(sql_error)?;
                 if found.is_some() {
                     return Ok(false);
                 }
-                match sqlx::query(&inner.sql.client_insert)
-                    .bind(identifier)
-                    .bind(identifier)
-                    .bind(false)
+                let insert = &inner.sql.client_insert;
+                match bind!(sqlx::query(&insert.text), insert, [identifier, identifier, false])
                     .execute(p)
                     .await
                 {
@@ -700,7 +734,7 @@ impl SqlStore {
         let (n,): (i64,) = self
             .admin(async {
                 Ok(
-                    with_pool!(&inner.pool, p => sqlx::query_as(&inner.sql.users_count)
+                    with_pool!(&inner.pool, p => sqlx::query_as(&inner.sql.users_count.text)
                     .fetch_one(p)
                     .await
                     .map_err(sql_error)?),

@@ -106,12 +106,16 @@ pub(crate) fn kind(e: &sqlx::Error) -> Kind {
             {
                 return Kind::Constraint;
             }
+            if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                return mysql_kind(my.number(), my.code().unwrap_or_default());
+            }
             let code = db.code().unwrap_or_default();
             // PostgreSQL SQLSTATE: 08 connection exception, 53 insufficient
             // resources, 57 operator intervention (shutdown, statement
             // timeout 57014), 40 transaction rollback (serialization,
             // deadlock), 55P03 lock not available.
             // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes).
+            // (MariaDB/MySQL: see `mysql_kind`.)
             let c = &*code;
             if c.starts_with("08")
                 || c.starts_with("53")
@@ -132,6 +136,46 @@ pub(crate) fn kind(e: &sqlx::Error) -> Kind {
     }
 }
 
+/// MariaDB/MySQL: by error number (SQLSTATE `HY000` says little), then by
+/// SQLSTATE class.
+fn mysql_kind(number: u16, sqlstate: &str) -> Kind {
+    match number {
+        // ER_CON_COUNT_ERROR, ER_OUT_OF_RESOURCES, ER_SERVER_SHUTDOWN,
+        // ER_ABORTING_CONNECTION, ER_NET_READ_ERROR_FROM_PIPE … ER_NET_WRITE_INTERRUPTED,
+        // ER_TOO_MANY_USER_CONNECTIONS, ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK,
+        // ER_USER_LIMIT_REACHED, ER_OPTION_PREVENTS_STATEMENT (read-only
+        // server, e.g. during a failover), ER_QUERY_INTERRUPTED,
+        // ER_READ_ONLY_MODE, ER_CHECKREAD (MariaDB: row changed since the
+        // snapshot), MariaDB's ER_CONNECTION_KILLED and ER_STATEMENT_TIMEOUT
+        // (max_statement_time), MySQL's ER_QUERY_TIMEOUT
+        // (max_execution_time) and ER_CLIENT_INTERACTION_TIMEOUT.
+        1020
+        | 1040
+        | 1041
+        | 1053
+        | 1152..=1161
+        | 1203
+        | 1205
+        | 1213
+        | 1226
+        | 1290
+        | 1317
+        | 1836
+        | 1927
+        | 1969
+        | 3024
+        | 4031 => Kind::Unavailable,
+        _ if sqlstate.starts_with("08")
+            || sqlstate.starts_with("40")
+            || sqlstate == "70100"
+            || sqlstate == "HYT00" =>
+        {
+            Kind::Unavailable
+        }
+        _ => Kind::Other,
+    }
+}
+
 /// A driver error as a [`StoreError`]: constraint and decoding failures are
 /// [`StoreError::Inconsistent`], everything else [`StoreError::Unavailable`].
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
@@ -147,5 +191,30 @@ pub(crate) fn sql_error(e: sqlx::Error) -> SqlError {
         Kind::Unavailable => SqlError::Unavailable(Box::new(e)),
         Kind::Constraint => SqlError::Conflict(e.to_string()),
         Kind::Data | Kind::Other => SqlError::Database(Box::new(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_errors_that_pass_are_unavailable() {
+        // Lock wait timeout, deadlock, MariaDB's statement timeout, MySQL's
+        // query timeout, shutdown, too many connections.
+        for (n, state) in [
+            (1205, "HY000"),
+            (1213, "40001"),
+            (1969, "70100"),
+            (3024, "HY000"),
+            (1053, "08S01"),
+            (1040, "08004"),
+            (9999, "08S01"),
+        ] {
+            assert_eq!(mysql_kind(n, state), Kind::Unavailable, "{n} {state}");
+        }
+        // No such table, a syntax error: not something to retry.
+        assert_eq!(mysql_kind(1146, "42S02"), Kind::Other);
+        assert_eq!(mysql_kind(1064, "42000"), Kind::Other);
     }
 }

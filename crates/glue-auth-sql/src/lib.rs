@@ -1,8 +1,9 @@
 //! The store traits of [`glue_auth_token`] on SQL: [`SqlStore`] implements
 //! [`UserDirectory`], [`WarehouseAssignments`], [`RefreshTokens`] and
-//! [`AccessTokenLog`] on **SQLite** (a file, the embedded default) and
-//! **PostgreSQL** (deployments with several gateway instances), through one
-//! code path, on Spryker's own tables (SPEC §6):
+//! [`AccessTokenLog`] on **SQLite** (a file, the embedded default),
+//! **PostgreSQL** and **MariaDB/MySQL** (Spryker's two engines, for
+//! deployments with several gateway instances), through one code path, on
+//! Spryker's own tables (SPEC §6):
 //! `spy_user`, `spy_stock`, `spy_warehouse_user_assignment`,
 //! `spy_oauth_client`, `spy_oauth_refresh_token`, `spy_oauth_access_token`.
 //!
@@ -57,6 +58,12 @@
 //! | `sqlite::memory:` | the same, in memory (tests, examples) |
 //! | `postgres://user:pw@host/db` | our own schema, migrated on connect (under an advisory lock); several gateway instances share users, assignments and refresh tokens |
 //! | `postgres://…` + [`Layout::Spryker`] | an existing Spryker database: nothing is created; see below |
+//! | `mysql://user:pw@host:3306/db` (or `mariadb://…`) | MariaDB or MySQL, our own schema, migrated on connect (under a named lock); several gateway instances |
+//! | `mysql://…` + [`Layout::Spryker`] | an existing Spryker database on MariaDB/MySQL: nothing is created; see below |
+//!
+//! `mariadb://` is rewritten to `mysql://` for sqlx; both reach MariaDB and
+//! MySQL. The tests run on MariaDB (Debian's 10.11); MySQL 8 takes the same
+//! statements and its own session variables (below), but is not tested here.
 //!
 //! Where a URL is shown (logs, errors, `Debug`), it goes through
 //! [`redact_url`]: passwords, in the userinfo or in a `password` /
@@ -64,26 +71,59 @@
 //!
 //! # One code path
 //!
-//! The store holds either a `SqlitePool` or a `PgPool`, and every operation is
-//! written once, in a macro arm that the compiler instantiates for each
-//! driver (rather than sqlx's `Any` driver): both drivers keep their native
-//! types (PostgreSQL `TIMESTAMP`, `SMALLINT`, `BOOLEAN`; SQLite integers),
-//! their own connect options (SQLite WAL and busy timeout, PostgreSQL
-//! `statement_timeout`), and their own error codes. The SQL text is shared;
-//! only two fragments differ by dialect (how a microsecond timestamp is
-//! written and read, and how a new id is drawn: Spryker's sequences
-//! `spy_*_pk_seq` on PostgreSQL, the rowid on SQLite). No query is checked
-//! against a live database at compile time.
+//! The store holds a `SqlitePool`, a `PgPool` or a `MySqlPool`, and every
+//! operation is written once, in a macro arm that the compiler instantiates
+//! for each of the three drivers (rather than sqlx's `Any` driver): each
+//! keeps its native types (PostgreSQL `TIMESTAMP`, `SMALLINT`, `BOOLEAN`;
+//! MySQL `DATETIME(6)`, `TINYINT`; SQLite integers), its own connect options
+//! (SQLite WAL and busy timeout, PostgreSQL `statement_timeout`, MySQL's
+//! session settings below), and its own error codes. The SQL text is shared,
+//! written with `$n` placeholders; a few fragments differ by dialect (how a
+//! microsecond timestamp is written and read, the integer and text casts,
+//! and how a new id is drawn: Spryker's sequences `spy_*_pk_seq` on
+//! PostgreSQL, the rowid on SQLite, `AUTO_INCREMENT` on MySQL). No query is
+//! checked against a live database at compile time.
+//!
+//! # MariaDB/MySQL specifics
+//!
+//! - **Placeholders**: MySQL's `?` are positional, so each statement's `$n`
+//!   become `?` once, at connect, with the list of which argument each takes;
+//!   a value a statement uses twice is bound twice.
+//! - **New ids**: no `RETURNING`; `LAST_INSERT_ID()` on the connection that
+//!   inserted (or the explicit id). `AUTO_INCREMENT` moves past explicit ids
+//!   by itself.
+//! - **Timestamps**: `DATETIME(6)` in UTC, written as
+//!   `TIMESTAMP'1970-01-01 00:00:00' + INTERVAL n MICROSECOND` and read with
+//!   `TIMESTAMPDIFF(MICROSECOND, …)`: exact to the microsecond, and no time
+//!   zone enters (the session is set to `time_zone = '+00:00'` all the same,
+//!   whatever the URL or the server say, for `TIMESTAMP` columns).
+//! - **Sessions**: every connection gets the operation timeout as MariaDB's
+//!   `max_statement_time` (every statement) or MySQL's `max_execution_time`
+//!   (SELECTs only; writes are bounded by the lock wait and the store's own
+//!   deadline), as `innodb_lock_wait_timeout` (whole seconds), and READ
+//!   COMMITTED isolation.
+//! - **Usernames** are compared exactly: MySQL's usual collations ignore
+//!   case and trailing spaces, so the row found is checked against the name
+//!   asked for (`SONIA@spryker.com` is not `sonia@spryker.com`, here as on
+//!   PostgreSQL; Spryker itself would log it in).
+//! - **Own schema**: `utf8mb4`; the unique index on
+//!   `spy_oauth_client.identifier` and the indexes on the long
+//!   `user_identifier`/`fk_oauth_client` columns cover their first 255
+//!   characters (InnoDB's key length); one active assignment per user is a
+//!   unique index on a generated column (MySQL has no partial indexes).
+//! - **Migrations** run under a named lock (`GET_LOCK`) of our own, checked,
+//!   per database.
 //!
 //! # Refresh-token rotation
 //!
 //! [`RefreshTokens::rotate`] is one transaction: a conditional
 //! `UPDATE … SET revoked_at = now WHERE identifier = $1 AND revoked_at IS NULL
 //! AND expires_at > now AND <same family>` whose affected-row count decides,
-//! followed by the insert of the successor. On PostgreSQL the row lock makes
-//! every concurrent rotation of one token but the first see it revoked, so
-//! two gateway instances never both accept one refresh token; on SQLite the
-//! transaction takes the write lock first (`BEGIN IMMEDIATE`).
+//! followed by the insert of the successor. On PostgreSQL and MariaDB/MySQL
+//! (InnoDB, READ COMMITTED) the row lock makes every concurrent rotation of
+//! one token but the first wait, re-read the committed row and see it
+//! revoked, so two gateway instances never both accept one refresh token;
+//! on SQLite the transaction takes the write lock first (`BEGIN IMMEDIATE`).
 //!
 //! # Failures
 //!
@@ -96,11 +136,13 @@
 //! back. Constraint and decoding failures are [`StoreError::Inconsistent`].
 //!
 //! One exception to the 5 s: a rotation's deadline ends when its COMMIT is
-//! sent. The COMMIT's answer is awaited (PostgreSQL bounds it with
+//! sent. The COMMIT's answer is awaited with a budget of its own (the
+//! operation timeout again, plus 1 s; PostgreSQL also bounds it with
 //! `statement_timeout`), because a rotation that commits must not answer
 //! 503: the client would retry a token the database has spent, and that
 //! retry would count as a replay and revoke the family. A COMMIT that fails
-//! is checked against the database (the successor's row exists or not).
+//! or gets no answer in its budget (a frozen server) is checked against the
+//! database (the successor's row exists or not).
 //!
 //! # Own schema
 //!
@@ -113,9 +155,10 @@
 //! `fk_oauth_client` (call [`SqlStore::ensure_oauth_client`] for the clients
 //! you configure, as the demo seed does for `frontend`). SQLite stores
 //! timestamps as integer microseconds since the epoch, PostgreSQL as
-//! `TIMESTAMP` (UTC).
+//! `TIMESTAMP` (UTC), MariaDB/MySQL as `DATETIME(6)` (UTC); MySQL's
+//! differences are listed above.
 //!
-//! # An existing Spryker database ([`Layout::Spryker`], PostgreSQL)
+//! # An existing Spryker database ([`Layout::Spryker`], PostgreSQL or MariaDB/MySQL)
 //!
 //! Nothing is created or altered. Connecting checks that these columns exist
 //! and fails naming the table otherwise:
@@ -137,8 +180,16 @@
 //!   `created_at`, `updated_at`.
 //! - `spy_oauth_client`: `identifier` (Spryker's foreign keys from the token
 //!   tables point at it: the configured client ids must exist).
-//! - the sequences `spy_*_pk_seq` (new ids are drawn with `nextval`, as
-//!   Propel does).
+//! - PostgreSQL: the sequences `spy_*_pk_seq` (new ids are drawn with
+//!   `nextval`, as Propel does). MariaDB/MySQL: the ids of `spy_user`,
+//!   `spy_stock`, `spy_warehouse_user_assignment`,
+//!   `spy_oauth_refresh_token` and `spy_oauth_access_token` must be
+//!   `AUTO_INCREMENT` (as Propel declares them there), checked at connect.
+//!   `status` may also be a native `ENUM('active','blocked','deleted')`.
+//!   Propel's MySQL timestamps are `DATETIME` (whole seconds): when the token
+//!   tables' timestamps have no six fractional digits, every timestamp is
+//!   written truncated to the second (an expiry is never stored later than
+//!   asked; a token expires up to a second early).
 //!
 //! Rows are written as Spryker writes them: `identifier` (our refresh
 //! tokens: the SHA-256 of the token, 64 hex digits; access tokens: the

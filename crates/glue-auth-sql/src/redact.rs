@@ -14,7 +14,8 @@ const SECRET_PARAMS: &[&str] = &["password", "sslpassword"];
 /// A database URL as it may be shown: in logs, error messages and `Debug`
 /// output. Every password is replaced with `***`:
 ///
-/// - the password of the userinfo (`postgres://user:***@host/db`). The
+/// - the password of the userinfo (`postgres://user:***@host/db`, and the
+///   same for `mysql://`, `mariadb://` and any other scheme). The
 ///   userinfo ends at the **last** `@` of the authority, as URL parsers (and
 ///   so the drivers) split it, so a password with an unencoded `@` is masked
 ///   whole;
@@ -40,6 +41,8 @@ const SECRET_PARAMS: &[&str] = &["password", "sslpassword"];
 /// use glue_auth_sql::redact_url;
 ///
 /// assert_eq!(redact_url("postgres://glue:s3cret@db:5432/glue"), "postgres://glue:***@db:5432/glue");
+/// assert_eq!(redact_url("mysql://glue:s3cret@db:3306/glue"), "mysql://glue:***@db:3306/glue");
+/// assert_eq!(redact_url("mariadb://glue:s3cret@db/glue"), "mariadb://glue:***@db/glue");
 /// assert_eq!(redact_url("postgres://glue:p@ss@db/glue"), "postgres://glue:***@db/glue");
 /// assert_eq!(
 ///     redact_url("postgres://db/glue?sslmode=require&PassWord=s3cret"),
@@ -246,6 +249,37 @@ mod tests {
             "postgres://glue:***@[::1]:5432/x?sslmode=disable",
             "s3cret",
         );
+    }
+
+    #[test]
+    fn mysql_and_mariadb_urls_are_masked_alike() {
+        for scheme in ["mysql", "mariadb"] {
+            check(
+                &format!("{scheme}://glue:s3cret@127.0.0.1:3306/glue"),
+                &format!("{scheme}://glue:***@127.0.0.1:3306/glue"),
+                "s3cret",
+            );
+            check(
+                &format!("{scheme}://glue:p@ss@db/glue?ssl-mode=required"),
+                &format!("{scheme}://glue:***@db/glue?ssl-mode=required"),
+                "ss@",
+            );
+            check(
+                &format!("{scheme}://glue@db/glue?password=s3cret&charset=utf8mb4"),
+                &format!("{scheme}://glue@db/glue?password=***&charset=utf8mb4"),
+                "s3cret",
+            );
+            check(
+                &format!("{scheme}://glue@[::1]:3306/glue?socket=/run/mysqld/mysqld.sock"),
+                &format!("{scheme}://glue@[::1]:3306/glue?socket=/run/mysqld/mysqld.sock"),
+                "",
+            );
+            check(
+                &format!("{scheme}://glue:pa/ss@db/glue"),
+                &format!("{scheme}://<redacted>"),
+                "ss",
+            );
+        }
     }
 
     #[test]

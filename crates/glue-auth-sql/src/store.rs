@@ -13,6 +13,7 @@ use glue_auth_token::store::{
     RefreshTokenRecord, RefreshTokens, Rotation, StoreError, StoreFuture, UserDirectory,
     UserRecord, UserStatus, WarehouseAssignments,
 };
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -21,15 +22,20 @@ use sqlx::sqlite::{
 use crate::error::{SqlError, Timeout, sql_error, store_error};
 use crate::migrate;
 use crate::redact::redact_url;
-use crate::sql::{Dialect, Sql, StatusColumn};
+use crate::sql::{Dialect, Precision, Sql, StatusColumn, bind};
+
+/// How much longer than the operation timeout a rotation's COMMIT may take
+/// (see `refresh_rotate`).
+const COMMIT_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs the same body against whichever pool the store holds: the one code
-/// path of both databases, compiled once per driver.
+/// path of the three databases, compiled once per driver.
 macro_rules! with_pool {
     ($pool_ref:expr, $pool:ident => $body:expr) => {
         match $pool_ref {
             $crate::store::Pool::Sqlite($pool) => $body,
             $crate::store::Pool::Postgres($pool) => $body,
+            $crate::store::Pool::Mysql($pool) => $body,
         }
     };
 }
@@ -38,6 +44,7 @@ pub(crate) use with_pool;
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+    Mysql(MySqlPool),
 }
 
 /// Which tables the store works on.
@@ -45,13 +52,14 @@ pub(crate) enum Pool {
 #[non_exhaustive]
 pub enum Layout {
     /// Our own database: the Spryker-named tables are created by this
-    /// crate's migrations on first connect (SQLite or PostgreSQL).
+    /// crate's migrations on first connect (SQLite, PostgreSQL or
+    /// MariaDB/MySQL).
     #[default]
     OwnSchema,
-    /// An existing Spryker database (PostgreSQL): no migrations; users and
-    /// assignments are read from Spryker's tables, refresh and access tokens
-    /// written into them as Spryker does. See the crate docs for the columns
-    /// assumed.
+    /// An existing Spryker database (PostgreSQL or MariaDB/MySQL): no
+    /// migrations; users and assignments are read from Spryker's tables,
+    /// refresh and access tokens written into them as Spryker does. See the
+    /// crate docs for the columns assumed.
     Spryker,
 }
 
@@ -63,6 +71,8 @@ pub enum DatabaseKind {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+    /// A MariaDB or MySQL server.
+    Mysql,
 }
 
 pub(crate) struct Inner {
@@ -78,7 +88,8 @@ pub(crate) struct Inner {
     families: Mutex<HashMap<RefreshFamily, (String, String)>>,
 }
 
-/// The store traits of `glue-auth-token` on SQLite or PostgreSQL.
+/// The store traits of `glue-auth-token` on SQLite, PostgreSQL or
+/// MariaDB/MySQL.
 ///
 /// One value implements [`UserDirectory`], [`WarehouseAssignments`],
 /// [`RefreshTokens`] and [`AccessTokenLog`], plus the admin operations
@@ -180,7 +191,10 @@ impl SqlStoreBuilder {
     }
 
     /// Deadline of every store call (default 5 s). PostgreSQL also gets it as
-    /// `statement_timeout`, so a stuck statement is cancelled server-side.
+    /// `statement_timeout` and `lock_timeout`, MariaDB as
+    /// `max_statement_time` and MySQL as `max_execution_time` (SELECTs), both
+    /// also (rounded up to whole seconds) as `innodb_lock_wait_timeout`, so a
+    /// stuck statement is cancelled server-side.
     pub fn operation_timeout(mut self, d: Duration) -> Self {
         self.op_timeout = d;
         self
@@ -194,8 +208,8 @@ impl SqlStoreBuilder {
 
     /// Seeds SPEC §6's demo data (user `sonia@spryker.com` / `change123`,
     /// warehouses 1 and 2, client `frontend`) when `spy_user` is empty.
-    /// Default: on for SQLite, off for PostgreSQL; never for
-    /// [`Layout::Spryker`].
+    /// Default: on for SQLite, off for PostgreSQL and MariaDB/MySQL; never
+    /// for [`Layout::Spryker`].
     pub fn seed_demo(mut self, on: bool) -> Self {
         self.seed_demo = Some(on);
         self
@@ -241,10 +255,31 @@ impl SqlStoreBuilder {
                 .await
                 .map_err(sql_error)?;
             (Pool::Postgres(pool), Dialect::Postgres)
+        } else if let Some(url) = mysql_url(url) {
+            let opts = MySqlConnectOptions::from_str(&url)
+                .map_err(|e| SqlError::Config(format!("{}: {e}", redact_url(&url))))?
+                // UTC whatever the URL or the server say: TIMESTAMP columns
+                // (an existing database may have them) and NOW() follow it.
+                // Our own DATETIME(6) values never depend on it.
+                .timezone(Some("+00:00".to_owned()))
+                .charset("utf8mb4");
+            let session = mysql_session(self.op_timeout);
+            let pool = MySqlPoolOptions::new()
+                .max_connections(self.max_connections)
+                .min_connections(self.min_connections)
+                .acquire_timeout(self.acquire_timeout)
+                .idle_timeout(self.idle_timeout)
+                .max_lifetime(Some(Duration::from_secs(30 * 60)))
+                .test_before_acquire(true)
+                .after_connect(move |conn, _meta| session.apply(conn))
+                .connect_with(opts)
+                .await
+                .map_err(sql_error)?;
+            (Pool::Mysql(pool), Dialect::Mysql)
         } else {
             if self.layout == Layout::Spryker {
                 return Err(SqlError::Config(
-                    "an existing Spryker database must be PostgreSQL".into(),
+                    "an existing Spryker database must be PostgreSQL or MariaDB/MySQL".into(),
                 ));
             }
             let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -253,7 +288,7 @@ impl SqlStoreBuilder {
                     .map_err(|e| SqlError::Config(format!("{}: {e}", redact_url(url))))?
             } else if url.contains("://") {
                 return Err(SqlError::Config(format!(
-                    "{}: use postgres://, sqlite: or a file path",
+                    "{}: use postgres://, mysql:// (or mariadb://), sqlite: or a file path",
                     redact_url(url)
                 )));
             } else {
@@ -293,17 +328,19 @@ impl SqlStoreBuilder {
         };
 
         let spryker = self.layout == Layout::Spryker;
-        let status = match &pool {
-            Pool::Postgres(p) if spryker => migrate::check_spryker(p).await?,
-            _ => {
-                with_pool!(&pool, p => migrate::run(p, dialect).await?);
-                StatusColumn::Index
+        let (status, precision) = if spryker {
+            migrate::check_spryker(&pool).await?
+        } else {
+            match &pool {
+                Pool::Mysql(p) => migrate::run_mysql(p, self.op_timeout).await?,
+                _ => with_pool!(&pool, p => migrate::run(p, dialect).await?),
             }
+            (StatusColumn::Index, Precision::Micros)
         };
         let store = SqlStore {
             inner: Arc::new(Inner {
                 pool,
-                sql: Sql::new(dialect, spryker),
+                sql: Sql::new(dialect, spryker, precision),
                 dialect,
                 layout: self.layout,
                 status,
@@ -326,10 +363,77 @@ impl SqlStoreBuilder {
     }
 }
 
+/// A `mysql://` URL as sqlx reads it (`mariadb://` is rewritten), or `None`
+/// for any other scheme.
+fn mysql_url(url: &str) -> Option<String> {
+    if url.starts_with("mysql://") {
+        Some(url.to_owned())
+    } else {
+        url.strip_prefix("mariadb://")
+            .map(|rest| format!("mysql://{rest}"))
+    }
+}
+
+/// What every new MariaDB/MySQL connection is set to, after sqlx's own
+/// `SET time_zone = '+00:00'` (and `NAMES utf8mb4`).
+#[derive(Debug, Clone, Copy)]
+struct MysqlSession {
+    /// The operation timeout, in milliseconds.
+    statement_ms: u128,
+    /// The same, in whole seconds (at least 1).
+    lock_secs: u128,
+}
+
+fn mysql_session(op_timeout: Duration) -> MysqlSession {
+    let ms = op_timeout.as_millis().max(1);
+    MysqlSession {
+        statement_ms: ms,
+        lock_secs: ms.div_ceil(1000),
+    }
+}
+
+impl MysqlSession {
+    /// - a per-statement bound like PostgreSQL's `statement_timeout`:
+    ///   MariaDB's `max_statement_time` (every statement) or MySQL's
+    ///   `max_execution_time` (SELECTs; other statements are bounded by the
+    ///   lock wait and the store's own deadline);
+    /// - `innodb_lock_wait_timeout` (default 50 s) like `lock_timeout`;
+    /// - READ COMMITTED: a rotation's conditional UPDATE then waits for a
+    ///   concurrent rotation of the same token and re-reads the committed
+    ///   row (so exactly one matches), takes no gap locks, and is not
+    ///   refused by MariaDB's `innodb_snapshot_isolation` (11.6+) under
+    ///   REPEATABLE READ.
+    fn apply(
+        self,
+        conn: &mut sqlx::MySqlConnection,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
+        Box::pin(async move {
+            use sqlx::Executor as _;
+            let row = conn.fetch_one("SELECT VERSION()").await?;
+            let version: String = sqlx::Row::try_get(&row, 0)?;
+            let ms = self.statement_ms;
+            let limit = if version.to_ascii_lowercase().contains("mariadb") {
+                format!("max_statement_time = {}.{:03}", ms / 1000, ms % 1000)
+            } else {
+                format!("max_execution_time = {ms}")
+            };
+            let sql = format!(
+                "SET SESSION {limit}, SESSION innodb_lock_wait_timeout = {}; \
+                 SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                self.lock_secs
+            );
+            conn.execute(sqlx::raw_sql(&sql)).await?;
+            Ok(())
+        })
+    }
+}
+
 impl SqlStore {
     /// Settings for [`SqlStoreBuilder::connect`]. `url` is
-    /// `postgres://user:password@host:port/db`, `sqlite:path/to/file.db`,
-    /// `sqlite::memory:`, or a plain file path (SQLite).
+    /// `postgres://user:password@host:port/db`,
+    /// `mysql://user:password@host:port/db` (MariaDB or MySQL; `mariadb://`
+    /// is taken as a synonym), `sqlite:path/to/file.db`, `sqlite::memory:`,
+    /// or a plain file path (SQLite).
     pub fn builder(url: impl Into<String>) -> SqlStoreBuilder {
         SqlStoreBuilder {
             url: url.into(),
@@ -351,11 +455,12 @@ impl SqlStore {
         Self::builder(url).connect().await
     }
 
-    /// SQLite or PostgreSQL.
+    /// SQLite, PostgreSQL or MariaDB/MySQL.
     pub fn kind(&self) -> DatabaseKind {
         match self.inner.dialect {
             Dialect::Sqlite => DatabaseKind::Sqlite,
             Dialect::Postgres => DatabaseKind::Postgres,
+            Dialect::Mysql => DatabaseKind::Mysql,
         }
     }
 
@@ -419,14 +524,22 @@ impl SqlStore {
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         type Row = (i64, Option<String>, String, String, String, Option<bool>);
         let sql = &self.inner.sql.find_user;
-        let row: Option<Row> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
-            .bind(username)
+        let row: Option<Row> = with_pool!(&self.inner.pool, p => bind!(
+            sqlx::query_as(&sql.text), sql, [username])
             .fetch_optional(p)
             .await
             .map_err(store_error)?);
-        let Some((id_user, uuid, username, password, status, is_warehouse_user)) = row else {
+        let Some((id_user, uuid, found, password, status, is_warehouse_user)) = row else {
             return Ok(None);
         };
+        // Exactly the name asked for: MySQL's usual collations compare
+        // case-insensitively and ignore trailing spaces, and "SONIA@…" or
+        // "sonia@… " must neither log in as sonia nor count as another
+        // username for the per-username login throttle.
+        if found != username {
+            return Ok(None);
+        }
+        let username = found;
         let uuid =
             uuid.ok_or_else(|| StoreError::Inconsistent(format!("user {id_user} has no uuid")))?;
         let status = parse_status(&status).ok_or_else(|| {
@@ -445,9 +558,8 @@ impl SqlStore {
 
     async fn active_warehouse_of(&self, user_uuid: &str) -> Result<Option<i64>, StoreError> {
         let sql = &self.inner.sql.active_warehouse;
-        let rows: Vec<(i64,)> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
-            .bind(user_uuid)
-            .bind(true)
+        let rows: Vec<(i64,)> = with_pool!(&self.inner.pool, p => bind!(
+            sqlx::query_as(&sql.text), sql, [user_uuid, true])
             .fetch_all(p)
             .await
             .map_err(store_error)?);
@@ -462,9 +574,8 @@ impl SqlStore {
 
     async fn warehouse_is_there(&self, id_warehouse: i64) -> Result<bool, StoreError> {
         let sql = &self.inner.sql.warehouse_exists;
-        let row: Option<(i64,)> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
-            .bind(id_warehouse)
-            .bind(true)
+        let row: Option<(i64,)> = with_pool!(&self.inner.pool, p => bind!(
+            sqlx::query_as(&sql.text), sql, [id_warehouse, true])
             .fetch_optional(p)
             .await
             .map_err(store_error)?);
@@ -474,18 +585,22 @@ impl SqlStore {
     async fn refresh_insert(&self, r: RefreshTokenRecord) -> Result<(), StoreError> {
         let row = RefreshRow::of(&r);
         let sql = &self.inner.sql.refresh_insert;
-        let own = self.inner.layout == Layout::OwnSchema;
+        let now = NumericDate::now().as_micros();
         with_pool!(&self.inner.pool, p => {
-            let q = sqlx::query(sql)
-                .bind(&row.identifier)
-                .bind(&row.scopes)
-                .bind(&row.subject)
-                .bind(&row.client)
-                .bind(row.expires_at)
-                .bind(row.revoked_at)
-                .bind(NumericDate::now().as_micros());
-            let q = if own { q.bind(&row.family) } else { q };
-            q.execute(p).await.map_err(store_error)?;
+            // `$8` (the family) only in our own schema.
+            bind!(sqlx::query(&sql.text), sql, [
+                &row.identifier,
+                &row.scopes,
+                &row.subject,
+                &row.client,
+                row.expires_at,
+                row.revoked_at,
+                now,
+                &row.family,
+            ])
+            .execute(p)
+            .await
+            .map_err(store_error)?;
         });
         Ok(())
     }
@@ -495,8 +610,9 @@ impl SqlStore {
         hash: RefreshTokenHash,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         let sql = &self.inner.sql.refresh_find;
-        let row: Option<RefreshTuple> = with_pool!(&self.inner.pool, p => sqlx::query_as(sql)
-            .bind(hash.to_hex())
+        let hex = hash.to_hex();
+        let row: Option<RefreshTuple> = with_pool!(&self.inner.pool, p => bind!(
+            sqlx::query_as(&sql.text), sql, [&hex])
             .fetch_optional(p)
             .await
             .map_err(store_error)?);
@@ -535,13 +651,17 @@ impl SqlStore {
     /// but **not the COMMIT itself**: once COMMIT is sent the token may be
     /// spent, and answering "unavailable" then would have the client retry a
     /// spent token, which the next rotation takes for a replay (revoking the
-    /// family). So the COMMIT's answer is awaited without our deadline. It
-    /// is still bounded: PostgreSQL applies `statement_timeout` (the
-    /// operation timeout) to the COMMIT, a broken connection fails it, and
-    /// SQLite commits locally, holding the write lock since
-    /// `BEGIN IMMEDIATE`. When the COMMIT fails, its outcome is looked up
-    /// (the successor's row exists only if it committed): `Rotated` if so,
-    /// else the error.
+    /// family). So the COMMIT's answer is awaited beyond that deadline, with
+    /// a budget of its own: the operation timeout again (plus 1 s, so that
+    /// PostgreSQL's `statement_timeout`, which also applies to the COMMIT,
+    /// answers first), counted from the moment it is sent. That budget only
+    /// runs out on a server that stopped answering without closing the
+    /// connection (a frozen MariaDB/MySQL process, a network partition);
+    /// a broken connection fails the COMMIT at once, and SQLite commits
+    /// locally, holding the write lock since `BEGIN IMMEDIATE`. When the
+    /// COMMIT fails or runs out of time, its outcome is looked up (the
+    /// successor's row exists only if it committed): `Rotated` if so, else
+    /// unavailable.
     async fn refresh_rotate(
         &self,
         used: RefreshTokenHash,
@@ -561,37 +681,52 @@ impl SqlStore {
                     .begin_with(inner.dialect.begin_write())
                     .await
                     .map_err(store_error)?;
-                let q = sqlx::query(&inner.sql.refresh_spend)
-                    .bind(&used_hex)
-                    .bind(now.as_micros());
-                let q = if own {
-                    q.bind(&row.family)
-                } else {
-                    q.bind(&row.subject).bind(&row.client)
-                };
-                let n = q.execute(&mut *tx).await.map_err(store_error)?.rows_affected();
+                // Own schema: `$3` the family; Spryker's: `$3`/`$4` the
+                // subject and client.
+                let spend = &inner.sql.refresh_spend;
+                let family_or_subject = if own { &row.family } else { &row.subject };
+                let n = bind!(sqlx::query(&spend.text), spend, [
+                    &used_hex,
+                    now.as_micros(),
+                    family_or_subject,
+                    &row.client,
+                ])
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?
+                .rows_affected();
                 if n != 1 {
                     tx.rollback().await.map_err(store_error)?;
                     return Ok((None, n));
                 }
-                let q = sqlx::query(&inner.sql.refresh_insert)
-                    .bind(&row.identifier)
-                    .bind(&row.scopes)
-                    .bind(&row.subject)
-                    .bind(&row.client)
-                    .bind(row.expires_at)
-                    .bind(row.revoked_at)
-                    .bind(now.as_micros());
-                let q = if own { q.bind(&row.family) } else { q };
-                q.execute(&mut *tx).await.map_err(store_error)?;
+                let insert = &inner.sql.refresh_insert;
+                bind!(sqlx::query(&insert.text), insert, [
+                    &row.identifier,
+                    &row.scopes,
+                    &row.subject,
+                    &row.client,
+                    row.expires_at,
+                    row.revoked_at,
+                    now.as_micros(),
+                    &row.family,
+                ])
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
                 Ok((Some(tx), n))
             })
             .await?;
-            // The COMMIT: not under the deadline (see above).
-            if let Some(tx) = tx
-                && let Err(e) = tx.commit().await
-            {
-                return self.after_failed_commit(e, next.hash).await;
+            // The COMMIT: a budget of its own (see above).
+            if let Some(tx) = tx {
+                let budget = inner.op_timeout + COMMIT_GRACE;
+                let failed = match tokio::time::timeout(budget, tx.commit()).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(store_error(e)),
+                    Err(_) => Some(StoreError::unavailable(Timeout)),
+                };
+                if let Some(e) = failed {
+                    return self.after_failed_commit(e, next.hash).await;
+                }
             }
             n
         });
@@ -621,17 +756,17 @@ impl SqlStore {
     }
 
     /// A COMMIT of a rotation answered an error (a connection lost after
-    /// sending it, a cancelled COMMIT, …): the rotation happened if and only
-    /// if the successor's row exists (its identifier is the hash of a fresh
-    /// secret, written by this transaction only).
+    /// sending it, a cancelled COMMIT, …) or no answer in time: the rotation
+    /// happened if and only if the successor's row exists (its identifier is
+    /// the hash of a fresh secret, written by this transaction only).
     async fn after_failed_commit(
         &self,
-        e: sqlx::Error,
+        e: StoreError,
         successor: RefreshTokenHash,
     ) -> Result<Rotation, StoreError> {
         match self.bounded(self.refresh_find(successor)).await {
             Ok(Some(_)) => Ok(Rotation::Rotated),
-            Ok(None) | Err(_) => Err(store_error(e)),
+            Ok(None) | Err(_) => Err(e),
         }
     }
 
@@ -643,9 +778,9 @@ impl SqlStore {
         let inner = &*self.inner;
         let sql = &inner.sql.revoke_family;
         if inner.layout == Layout::OwnSchema {
-            let n = with_pool!(&inner.pool, p => sqlx::query(sql)
-                .bind(family.to_hex())
-                .bind(now.as_micros())
+            let hex = family.to_hex();
+            let n = with_pool!(&inner.pool, p => bind!(
+                sqlx::query(&sql.text), sql, [&hex, now.as_micros()])
                 .execute(p)
                 .await
                 .map_err(store_error)?
@@ -662,7 +797,7 @@ impl SqlStore {
             Some(pair) => vec![pair],
             None => {
                 let all: Vec<(String, String)> = with_pool!(&inner.pool, p => sqlx::query_as(
-                    &inner.sql.live_subjects
+                    &inner.sql.live_subjects.text
                 )
                 .fetch_all(p)
                 .await
@@ -674,10 +809,8 @@ impl SqlStore {
         };
         let mut total = 0;
         for (subject, client) in pairs {
-            total += with_pool!(&inner.pool, p => sqlx::query(sql)
-                .bind(&subject)
-                .bind(now.as_micros())
-                .bind(&client)
+            total += with_pool!(&inner.pool, p => bind!(
+                sqlx::query(&sql.text), sql, [&subject, now.as_micros(), &client])
                 .execute(p)
                 .await
                 .map_err(store_error)?
@@ -690,13 +823,15 @@ impl SqlStore {
         let sql = &self.inner.sql.access_insert;
         let scopes = scopes_json(&r.scopes);
         let subject = r.principal.to_subject();
-        with_pool!(&self.inner.pool, p => sqlx::query(sql)
-            .bind(&r.jti)
-            .bind(&scopes)
-            .bind(&subject)
-            .bind(&r.client_id)
-            .bind(r.expires_at.as_micros())
-            .bind(NumericDate::now().as_micros())
+        let now = NumericDate::now().as_micros();
+        with_pool!(&self.inner.pool, p => bind!(sqlx::query(&sql.text), sql, [
+                &r.jti,
+                &scopes,
+                &subject,
+                &r.client_id,
+                r.expires_at.as_micros(),
+                now,
+            ])
             .execute(p)
             .await
             .map_err(store_error)
@@ -873,8 +1008,10 @@ mod tests {
             // Bad port: refused by the URL parser.
             ("postgres://glue:p@ss@db:99999/glue", "ss@"),
             ("postgres://glue@db:99999/glue?password=s3cret", "s3cret"),
+            ("mysql://glue:p@ss@db:99999/glue", "ss@"),
+            ("mariadb://glue:p@ss@db:99999/glue", "ss@"),
             // Unknown scheme.
-            ("mysql://glue:p@ss@db/glue", "ss@"),
+            ("mssql://glue:p@ss@db/glue", "ss@"),
             // Unknown SQLite parameter value.
             ("sqlite:x.db?mode=bogus&password=s3cret", "s3cret"),
         ] {
@@ -911,6 +1048,67 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(mode, "wal");
+        store.close().await;
+    }
+
+    /// MariaDB/MySQL sessions: UTC, the statement and lock-wait bounds,
+    /// READ COMMITTED. Needs `GLUE_TEST_MYSQL_URL` (scripts/with-mariadb.sh).
+    #[tokio::test]
+    async fn mysql_sessions_are_bounded_and_utc() {
+        let Ok(url) = std::env::var("GLUE_TEST_MYSQL_URL") else {
+            eprintln!("SKIPPED mysql_sessions_are_bounded_and_utc: GLUE_TEST_MYSQL_URL is not set");
+            return;
+        };
+        // The URL asks for another time zone: UTC all the same.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let store = SqlStore::builder(format!("{url}{sep}timezone=%2B05:30"))
+            .operation_timeout(Duration::from_millis(2500))
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(store.kind(), DatabaseKind::Mysql);
+        let Pool::Mysql(pool) = &store.inner.pool else {
+            panic!("not MySQL");
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        let (version,): (String,) = sqlx::query_as("SELECT VERSION()")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let mariadb = version.to_ascii_lowercase().contains("mariadb");
+        // MariaDB before 11.1 knows only tx_isolation, MySQL 8 only
+        // transaction_isolation.
+        let isolation = if mariadb {
+            "tx_isolation"
+        } else {
+            "transaction_isolation"
+        };
+        let (tz, lock, iso): (String, i64, String) = sqlx::query_as(&format!(
+            "SELECT CAST(@@session.time_zone AS CHAR), \
+             CAST(@@session.innodb_lock_wait_timeout AS SIGNED), \
+             CAST(@@session.{isolation} AS CHAR)"
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        drop(conn);
+        assert_eq!(tz, "+00:00");
+        assert_eq!(lock, 3);
+        assert_eq!(iso, "READ-COMMITTED");
+        if mariadb {
+            let (limit,): (f64,) = sqlx::query_as("SELECT @@session.max_statement_time")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert!((limit - 2.5).abs() < 1e-9, "{limit}");
+        } else {
+            let (limit,): (i64,) =
+                sqlx::query_as("SELECT CAST(@@session.max_execution_time AS SIGNED)")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            assert_eq!(limit, 2500);
+        }
         store.close().await;
     }
 

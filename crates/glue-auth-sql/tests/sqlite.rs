@@ -90,7 +90,7 @@ async fn plain_path_and_memory_urls() {
     assert!(mem.find_by_username(SONIA).await.unwrap().is_some());
 
     assert!(matches!(
-        SqlStore::connect("mysql://localhost/db").await,
+        SqlStore::connect("mssql://localhost/db").await,
         Err(SqlError::Config(_))
     ));
     assert!(matches!(

@@ -1,8 +1,10 @@
 //! glue-auth-token's endpoints on an SqlStore, end to end: login against the
 //! seeded demo user, warehouse token, refresh rotation and replay, a blocked
 //! user, and a store that is down (503). On SQLite always; on PostgreSQL too
-//! when `GLUE_TEST_DATABASE_URL` is set.
+//! when `GLUE_TEST_DATABASE_URL` is set, on MariaDB when `GLUE_TEST_MYSQL_URL`
+//! is.
 
+mod my;
 mod pg;
 
 use bytes::Bytes;
@@ -165,6 +167,22 @@ async fn token_endpoints_on_postgres() {
         return;
     };
     let url = pg::create_database(&server, "endpoints").await;
+    scenario(
+        SqlStore::builder(url)
+            .seed_demo(true)
+            .connect()
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoints_on_mariadb() {
+    let Some(server) = my::server_url("token_endpoints_on_mariadb") else {
+        return;
+    };
+    let url = my::create_database(&server, "endpoints").await;
     scenario(
         SqlStore::builder(url)
             .seed_demo(true)

@@ -133,8 +133,10 @@ pub(crate) struct Options {
 
     // ---- database -----------------------------------------------------
     /// Where users, warehouse assignments, refresh tokens and the access-token
-    /// log live: `postgres://user:password@host:port/db`, `sqlite:PATH` (or a
-    /// plain path), or `memory:` (the demo data in memory, lost on exit).
+    /// log live: `postgres://user:password@host:port/db`,
+    /// `mysql://user:password@host:port/db` (MariaDB or MySQL; `mariadb://`
+    /// too), `sqlite:PATH` (or a plain path), or `memory:` (the demo data in
+    /// memory, lost on exit).
     /// Default: the SQLite file glue.db in the data directory, created and
     /// seeded with the demo data on first start. Prefer the environment over
     /// the flag (flags show up in `ps`).
@@ -149,8 +151,8 @@ pub(crate) struct Options {
     pub(crate) database_url: Option<String>,
 
     /// Table layout: `own` (tables created and migrated by the gateway,
-    /// default) or `spryker` (an existing Spryker PostgreSQL database: nothing
-    /// is created, users are read from spy_user).
+    /// default) or `spryker` (an existing Spryker PostgreSQL or MariaDB/MySQL
+    /// database: nothing is created, users are read from spy_user).
     #[arg(
         long,
         env = "GLUE_GATEWAY_DATABASE_LAYOUT",
@@ -160,8 +162,8 @@ pub(crate) struct Options {
     pub(crate) database_layout: Option<String>,
 
     /// Seed the demo data (sonia@spryker.com, warehouses 1 and 2) into an empty
-    /// database. Default: true for SQLite, false for PostgreSQL; never with
-    /// the spryker layout.
+    /// database. Default: true for SQLite, false for PostgreSQL and
+    /// MariaDB/MySQL; never with the spryker layout.
     #[arg(long, env = "GLUE_GATEWAY_DATABASE_SEED_DEMO", value_name = "BOOL", num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new(), global = true)]
     pub(crate) database_seed_demo: Option<bool>,
@@ -186,7 +188,9 @@ pub(crate) struct Options {
     pub(crate) database_acquire_timeout: Option<u64>,
 
     /// Deadline of one database operation in seconds (also PostgreSQL's
-    /// statement_timeout and lock_timeout); past it: 503. Default 5.
+    /// statement_timeout and lock_timeout, MariaDB's max_statement_time,
+    /// MySQL's max_execution_time, and innodb_lock_wait_timeout); past it:
+    /// 503. Default 5.
     #[arg(
         long,
         env = "GLUE_GATEWAY_DATABASE_OPERATION_TIMEOUT",
@@ -441,7 +445,8 @@ pub(crate) enum DatabaseUrl {
     UsersFile(PathBuf),
     /// A SQLite file or in-memory SQLite database (`SqlStore`).
     Sqlite(String),
-    /// A PostgreSQL server (`SqlStore`); may carry a password.
+    /// A database server (`SqlStore`): PostgreSQL, or MariaDB/MySQL
+    /// (`mysql://`, `mariadb://`); may carry a password.
     Postgres(String),
 }
 
@@ -471,7 +476,7 @@ pub(crate) use glue_auth_sql::redact_url;
 #[derive(Debug, Clone)]
 pub(crate) struct DatabaseSettings {
     pub(crate) url: DatabaseUrl,
-    /// The existing-Spryker-database layout (PostgreSQL only).
+    /// The existing-Spryker-database layout (a database server only).
     pub(crate) spryker_layout: bool,
     pub(crate) seed_demo: Option<bool>,
     pub(crate) max_connections: u32,
@@ -578,7 +583,11 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
             DatabaseUrl::Sqlite(data_dir.join("glue.db").to_string_lossy().into_owned())
         }
         (Some("memory:"), None) => DatabaseUrl::Memory,
-        (Some(u), None) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+        (Some(u), None)
+            if ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+                .iter()
+                .any(|scheme| u.starts_with(scheme)) =>
+        {
             DatabaseUrl::Postgres(u.to_owned())
         }
         (Some(u), None) if u.starts_with("sqlite:") || !u.contains("://") => {
@@ -588,7 +597,8 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
             return Err(ConfigError::new(
                 "database_url",
                 format!(
-                    "{} is not a database URL: use postgres://, sqlite:PATH, a file path or memory:",
+                    "{} is not a database URL: use postgres://, mysql:// (or mariadb://), \
+                     sqlite:PATH, a file path or memory:",
                     redact_url(u)
                 ),
             ));
@@ -612,7 +622,7 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
     if spryker_layout && !matches!(url, DatabaseUrl::Postgres(_)) {
         return Err(ConfigError::new(
             "database_layout",
-            "the spryker layout needs a postgres:// database_url",
+            "the spryker layout needs a postgres:// or mysql:// database_url",
         ));
     }
     let max_connections = positive(o.database_max_connections, 10, "database_max_connections")?;
@@ -1182,14 +1192,46 @@ mod tests {
         let s = from_toml(r#"database_url = "sqlite:/var/lib/glue/glue.db""#).unwrap();
         assert!(matches!(s.database.url, DatabaseUrl::Sqlite(_)));
 
-        let e = from_toml(r#"database_url = "mysql://x@y/z""#).unwrap_err();
+        let e = from_toml(r#"database_url = "mssql://x@y/z""#).unwrap_err();
         assert_eq!(e.setting, "database_url");
+        let e = from_toml(r#"database_url = "mssql://x:s3cret@y/z""#).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
         let e = from_toml(r#"database_layout = "spryker""#).unwrap_err();
         assert_eq!(e.setting, "database_layout");
         let e = from_toml("database_operation_timeout = 0").unwrap_err();
         assert_eq!(e.setting, "database_operation_timeout");
         let e = from_toml("database_url = \"memory:\"\nusers_file = \"u.json\"").unwrap_err();
         assert_eq!(e.setting, "users_file");
+    }
+
+    /// MariaDB/MySQL URLs are database servers like PostgreSQL's, the
+    /// spryker layout included, and never shown with their password.
+    #[test]
+    fn mysql_and_mariadb_urls_are_accepted() {
+        for url in [
+            "mysql://glue:s3cret@db:3306/spryker",
+            "mariadb://glue:s3cret@db:3306/spryker",
+        ] {
+            let s = from_toml(&format!(
+                "DATABASE_URL = \"{url}\"\ndatabase_layout = \"spryker\"\n"
+            ))
+            .unwrap();
+            assert_eq!(s.database.url, DatabaseUrl::Postgres(url.to_owned()));
+            assert!(s.database.spryker_layout);
+            assert_eq!(s.database.seed_demo, None);
+            let shown = format!("{s:?} {}", s.database.url);
+            assert!(!shown.contains("s3cret"), "{shown}");
+            let scheme = url.split("://").next().unwrap();
+            assert!(
+                shown.contains(&format!("{scheme}://glue:***@db:3306/spryker")),
+                "{shown}"
+            );
+            let s = from_toml(&format!("database_url = \"{url}\"")).unwrap();
+            assert!(!s.database.spryker_layout);
+        }
+        // Passwords in the query string are masked too.
+        let shown = redact_url("mysql://glue@db/glue?password=s3cret");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]
