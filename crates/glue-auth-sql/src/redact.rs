@@ -1,6 +1,8 @@
 //! [`redact_url`]: database URLs without their secrets, for logs, errors and
 //! `Debug` output.
 
+use glue_auth_core::PercentDecode;
+
 /// What a password is replaced with.
 const MASK: &str = "***";
 
@@ -129,36 +131,24 @@ fn redact_query(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether a query parameter name is one of [`SECRET_PARAMS`]: `None` when
-/// it does not percent-decode.
+/// Whether a query parameter name is one of [`SECRET_PARAMS`] once
+/// form-decoded ([`PercentDecode::form`]). `None` for a malformed escape (a
+/// `%` without two hex digits): drivers may read it differently, so the
+/// caller redacts the whole URL.
 fn is_secret(name: &str) -> Option<bool> {
-    let decoded = percent_decode(&name.replace('+', " "))?;
+    let b = name.as_bytes();
+    let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
+    if (0..b.len()).any(|i| b[i] == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return None;
+    }
+    let decoded: Vec<u8> = PercentDecode::form(b).collect();
+    let decoded = String::from_utf8_lossy(&decoded);
     let decoded = decoded.trim();
     Some(
         SECRET_PARAMS
             .iter()
             .any(|p| decoded.eq_ignore_ascii_case(p)),
     )
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// RFC 3986: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.

@@ -193,7 +193,7 @@ fn sql_failed(e: &SqlError) -> ExitCode {
 /// Runs one admin command; the exit code says how it went.
 pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
     let url = match &settings.database.url {
-        DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u.clone(),
+        DatabaseUrl::Sqlite(u) | DatabaseUrl::Server(u) => u.clone(),
         other => {
             eprintln!(
                 "glue-gateway: the admin commands need a database; the configured store is {other} \

@@ -447,7 +447,7 @@ pub(crate) enum DatabaseUrl {
     Sqlite(String),
     /// A database server (`SqlStore`): PostgreSQL, or MariaDB/MySQL
     /// (`mysql://`, `mariadb://`); may carry a password.
-    Postgres(String),
+    Server(String),
 }
 
 /// Never prints a password.
@@ -457,7 +457,7 @@ impl fmt::Display for DatabaseUrl {
             DatabaseUrl::Memory => f.write_str("memory:"),
             DatabaseUrl::UsersFile(p) => write!(f, "users file {}", p.display()),
             DatabaseUrl::Sqlite(u) => f.write_str(u),
-            DatabaseUrl::Postgres(u) => f.write_str(&redact_url(u)),
+            DatabaseUrl::Server(u) => f.write_str(&redact_url(u)),
         }
     }
 }
@@ -588,7 +588,7 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
                 .iter()
                 .any(|scheme| u.starts_with(scheme)) =>
         {
-            DatabaseUrl::Postgres(u.to_owned())
+            DatabaseUrl::Server(u.to_owned())
         }
         (Some(u), None) if u.starts_with("sqlite:") || !u.contains("://") => {
             DatabaseUrl::Sqlite(u.to_owned())
@@ -619,7 +619,7 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
             ));
         }
     };
-    if spryker_layout && !matches!(url, DatabaseUrl::Postgres(_)) {
+    if spryker_layout && !matches!(url, DatabaseUrl::Server(_)) {
         return Err(ConfigError::new(
             "database_layout",
             "the spryker layout needs a postgres:// or mysql:// database_url",
@@ -1175,7 +1175,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert!(matches!(s.database.url, DatabaseUrl::Postgres(_)));
+        assert!(matches!(s.database.url, DatabaseUrl::Server(_)));
         assert!(s.database.spryker_layout);
         assert_eq!(s.database.max_connections, 4);
         let shown = format!("{s:?} {}", s.database.url);
@@ -1216,7 +1216,7 @@ mod tests {
                 "DATABASE_URL = \"{url}\"\ndatabase_layout = \"spryker\"\n"
             ))
             .unwrap();
-            assert_eq!(s.database.url, DatabaseUrl::Postgres(url.to_owned()));
+            assert_eq!(s.database.url, DatabaseUrl::Server(url.to_owned()));
             assert!(s.database.spryker_layout);
             assert_eq!(s.database.seed_demo, None);
             let shown = format!("{s:?} {}", s.database.url);

@@ -174,7 +174,7 @@ impl Stores {
                         format!("{}: {e}", path.display()),
                     ))
                 }),
-            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Server(url) => {
                 let store = connect_sql(db, url).await?;
                 if store.layout() == Layout::OwnSchema {
                     // Spryker's token tables reference spy_oauth_client.
