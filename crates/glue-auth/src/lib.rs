@@ -19,7 +19,7 @@
 //! | `bearer` (default) | [`bearer`] | [`BearerAuthLayer`], [`Validator`], [`KeySet`] |
 //! | `scope` (default) | [`scope`] | [`ScopeLayer`], `Policy`, `RouteTable`, the Spryker preset |
 //! | `token` (default) | [`token`] | [`TokenEndpointLayer`], `TokenServer`, [`SigningKey`], store traits |
-//! | `sql` | `sql` | the store traits on SQLite and PostgreSQL |
+//! | `sql` | `sql` | the store traits on SQLite, PostgreSQL and MariaDB/MySQL |
 //! | `axum` | — | `Claims` and `Principal` as axum extractors |
 //!
 //! The whole stack, end to end — log in, then read a protected route with the
