@@ -1,46 +1,46 @@
-//! The gateway service: the three auth layers in front of the demo service or
-//! the upstream proxy, with tower-http's header, CORS and timeout layers
-//! around them, and the operational endpoints.
+//! The gateway service: the operational endpoints, then the request path
+//! composed once at start ([`crate::stack`]), with CORS, the request timeout,
+//! Glue's security headers, metrics and the access log around it.
 //!
 //! ```text
-//! request ─► metrics/access log ─► sensitive headers ─► security headers ─► CORS ─► timeout
+//! request ─► metrics/access log ─► security headers
 //!         ─► /healthz, /metrics, /.well-known/jwks.json (no auth)
-//!         ─► BearerAuthLayer ─► ScopeLayer ─► TokenEndpointLayer ─► demo | proxy
+//!         ─► CORS ─► request timeout
+//!         ─► BearerAuth ─► WarehouseCheck ─► Scope ─► TokenEndpoint ─► demo | proxy
 //! ```
+//!
+//! Nothing is rebuilt per request and nothing on the path takes a lock: a
+//! key reload swaps the key handles ([`KeySet::replace`],
+//! [`glue_auth_token::Signer::replace`]).
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use glue_auth_bearer::{BearerAuthLayer, KeySet, Validator};
 use glue_auth_core::Rejection;
 use glue_auth_scope::{ScopeLayer, SprykerBackend};
-use glue_auth_token::store::WarehouseAssignments;
 use glue_auth_token::{ClientAddress, SigningKey, TokenServer};
 use http::header::{
-    ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderName,
+    ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE,
     PROXY_AUTHORIZATION,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tower::util::BoxCloneSyncService;
-use tower::{Layer, Service, ServiceBuilder, ServiceExt};
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower::util::Either;
+use tower::{Layer, ServiceExt};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use crate::body::{Body, BoxError, boxed, full};
-use crate::config::{ConfigError, Cors, Settings};
+use crate::config::{ConfigError, Settings};
 use crate::demo::Demo;
 use crate::keys::{self, KeyMaterial};
+use crate::observe::{Metrics, route_index};
 use crate::proxy::Proxy;
-use crate::stores::{Stores, WarehouseCache};
-
-type Inner<ReqBody> = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
+use crate::reads::Reads;
+use crate::stack::{Backend, Deadline, Routes, Stack, TimedOut, WarehouseCheck};
+use crate::stores::Stores;
 
 /// Glue's security headers (SPEC §8).
 pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
@@ -55,41 +55,25 @@ pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
     ),
 ];
 
-/// Marks answers that came through the router, so that the bare answer of
-/// tower-http's `TimeoutLayer` can be told apart (and given Glue's body).
-#[derive(Debug, Clone, Copy)]
-struct Routed;
-
-/// What the running gateway shares between requests, signals and the server.
-pub(crate) struct Shared<ReqBody> {
-    settings: Settings,
-    keys: KeySet,
-    validator: Validator,
-    /// `None` in verify-only mode (no private key). A key reload swaps its
-    /// signing key in place ([`TokenServer::signer`]).
-    token: Option<TokenServer>,
-    /// Users, assignments, refresh tokens, access-token log.
-    stores: Stores,
-    /// Bearer + scope + token endpoint + demo/proxy.
-    protected: Inner<ReqBody>,
-    metrics: Option<PrometheusHandle>,
-    /// The last database ping of `/healthz`.
-    health: HealthCache,
-}
+/// `Retry-After` of the gateway's 503 answers, seconds.
+pub(crate) const RETRY_AFTER_SECS: u32 = 5;
 
 /// How long a `/healthz` database ping is reused.
-const HEALTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+const HEALTH_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// How long `/healthz` waits for the database.
+const HEALTH_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `/healthz` pings the database at most once per TTL, however often it is
 /// called (one ping at a time; concurrent callers wait for it and share it).
 #[derive(Debug)]
 struct HealthCache {
-    ttl: std::time::Duration,
+    ttl: Duration,
     last: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
 
 impl HealthCache {
-    fn new(ttl: std::time::Duration) -> Self {
+    fn new(ttl: Duration) -> Self {
         HealthCache {
             ttl,
             last: tokio::sync::Mutex::new(None),
@@ -100,7 +84,7 @@ impl HealthCache {
     /// else `ping()`'s.
     async fn database_up<F>(&self, ping: impl FnOnce() -> F) -> bool
     where
-        F: std::future::Future<Output = bool>,
+        F: Future<Output = bool>,
     {
         let mut last = self.last.lock().await;
         if let Some((at, up)) = *last
@@ -114,23 +98,34 @@ impl HealthCache {
     }
 }
 
-/// The gateway service, generic over the request body (hyper's `Incoming` in
-/// the binary). Cheap to clone.
-pub(crate) struct Gateway<ReqBody> {
-    shared: Arc<Shared<ReqBody>>,
-    outer: Inner<ReqBody>,
+/// The request path under the request timeout, with CORS around it when
+/// configured.
+type Outer = Either<Cors<Deadline<Stack>>, Deadline<Stack>>;
+
+/// What the running gateway shares between requests, signals and the server.
+struct Shared {
+    settings: Settings,
+    keys: KeySet,
+    validator: Validator,
+    /// `None` in verify-only mode (no private key). A key reload swaps its
+    /// signing key in place ([`TokenServer::signer`]).
+    token: Option<TokenServer>,
+    stores: Stores,
+    outer: Outer,
+    metrics: Metrics,
+    prometheus: Option<PrometheusHandle>,
+    health: HealthCache,
+    /// Lines the non-blocking log writer dropped (its buffer was full).
+    dropped_log_lines: Option<tracing_appender::non_blocking::ErrorCounter>,
 }
 
-impl<ReqBody> Clone for Gateway<ReqBody> {
-    fn clone(&self) -> Self {
-        Gateway {
-            shared: Arc::clone(&self.shared),
-            outer: self.outer.clone(),
-        }
-    }
+/// The gateway service. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub(crate) struct Gateway {
+    shared: Arc<Shared>,
 }
 
-impl<ReqBody> std::fmt::Debug for Gateway<ReqBody> {
+impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway")
             .field("keys", &self.shared.keys)
@@ -172,245 +167,113 @@ fn build_token_server(
         .map_err(|e| ConfigError::new("token endpoint settings", e.to_string()))
 }
 
-/// Polls a store future that is known to be ready (in-memory stores).
-fn ready_now<T>(fut: glue_auth_token::store::StoreFuture<'_, T>) -> Option<T> {
-    let mut fut = fut;
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    match fut.as_mut().poll(&mut cx) {
-        Poll::Ready(Ok(v)) => Some(v),
-        _ => None,
+fn build_validator(s: &Settings, keys: &KeySet) -> Result<Validator, ConfigError> {
+    let mut vb = Validator::builder(keys.clone())
+        .leeway(s.leeway)
+        .max_token_len(s.max_token_size)
+        .missing_token_status(s.compatibility.unauthenticated_status);
+    if !s.audiences.is_empty() {
+        vb = vb.audiences(s.audiences.iter().cloned());
     }
+    vb = if s.token_cache_capacity == 0 {
+        vb.no_cache()
+    } else {
+        vb.cache_capacity(s.token_cache_capacity)
+    };
+    vb.build().map_err(validator_error)
 }
 
-/// Label of a path for metrics: a fixed set, never the raw path.
-pub(crate) fn route_label(path: &str) -> &'static str {
-    let p = path.strip_suffix('/').unwrap_or(path);
-    let mut parts = p.split('/').skip(1);
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("token"), None, ..) => "/token",
-        (Some("warehouse-tokens"), None, ..) => "/warehouse-tokens",
-        (Some("picking-lists"), None, ..) => "/picking-lists",
-        (Some("picking-lists"), Some(_), None, _) => "/picking-lists/{id}",
-        (Some("picking-lists"), Some(_), Some("start-picking"), None) => {
-            "/picking-lists/{id}/start-picking"
-        }
-        (Some("picking-lists"), Some(_), Some("picking-list-items"), None) => {
-            "/picking-lists/{id}/picking-list-items"
-        }
-        (Some("warehouse-user-assignments"), ..) => "/warehouse-user-assignments",
-        (Some("healthz"), None, ..) => "/healthz",
-        (Some("metrics"), None, ..) => "/metrics",
-        (Some(".well-known"), Some("jwks.json"), None, _) => "/.well-known/jwks.json",
-        _ => "other",
-    }
+fn cors_layer(s: &Settings) -> Option<CorsLayer> {
+    let origin = match &s.cors {
+        crate::config::Cors::Off => return None,
+        crate::config::Cors::Any => AllowOrigin::any(),
+        crate::config::Cors::List(list) => AllowOrigin::list(list.iter().cloned()),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT, ACCEPT_LANGUAGE])
+            .allow_credentials(false),
+    )
 }
 
-fn rejection_labels(r: &Rejection) -> (&'static str, &'static str) {
-    match r {
-        Rejection::MissingToken { .. } => ("missing_token", "missing_token"),
-        Rejection::InvalidToken { reason } => ("invalid_token", reason.as_str()),
-        Rejection::UnsupportedSubject => ("unsupported_subject", "unsupported_subject"),
-        Rejection::Unauthorized {
-            credentials: false, ..
-        } => ("unauthorized", "no_credentials"),
-        Rejection::Unauthorized { .. } => ("unauthorized", "insufficient_scope"),
-        Rejection::AuthorizationFailed { .. } => ("authorization_failed", "authorization_failed"),
-        Rejection::Unavailable { .. } => ("unavailable", "unavailable"),
-        _ => ("other", "other"),
-    }
-}
-
-impl<ReqBody> Gateway<ReqBody>
-where
-    ReqBody: HttpBody<Data = Bytes> + Send + Sync + 'static,
-    ReqBody::Error: Into<BoxError>,
-{
-    /// Builds everything the settings describe. `metrics`: the installed
-    /// Prometheus recorder, if any.
+impl Gateway {
+    /// Builds everything the settings describe, once. `prometheus`: the
+    /// installed recorder, if any; `dropped_log_lines`: the log writer's
+    /// drop counter.
     pub(crate) fn new(
         settings: Settings,
         material: KeyMaterial,
         stores: Stores,
-        metrics: Option<PrometheusHandle>,
+        prometheus: Option<PrometheusHandle>,
+        dropped_log_lines: Option<tracing_appender::non_blocking::ErrorCounter>,
     ) -> Result<Self, ConfigError> {
         let s = settings;
         let keys = KeySet::new(material.verify.clone())
             .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?;
-        let mut vb = Validator::builder(keys.clone())
-            .leeway(s.leeway)
-            .max_token_len(s.max_token_size)
-            .missing_token_status(s.compatibility.unauthenticated_status);
-        if !s.audiences.is_empty() {
-            vb = vb.audiences(s.audiences.iter().cloned());
-        }
-        vb = if s.token_cache_capacity == 0 {
-            vb.no_cache()
-        } else {
-            vb.cache_capacity(s.token_cache_capacity)
-        };
-        let validator = vb.build().map_err(validator_error)?;
-
+        let validator = build_validator(&s, &keys)?;
         let token = match material.signing {
             Some(key) => Some(build_token_server(&s, key, &stores)?),
             None => None,
         };
 
-        // The scope layer asks synchronously whether a warehouse exists: the
-        // in-memory directory answers at once; a SQL store is asked before the
-        // scope layer runs (cached), see `WarehouseCache`.
-        let warehouse_cache = stores.sql().cloned().map(WarehouseCache::new);
-        let table =
-            SprykerBackend::new().unauthenticated_status(s.compatibility.unauthenticated_status);
-        let table = match (&stores, &warehouse_cache) {
-            (_, Some(cache)) => {
-                let cache = cache.clone();
-                table.warehouse_exists(move |id| cache.exists(id))
-            }
-            (Stores::Memory { directory, .. }, None) => {
-                let dir = directory.clone();
-                table.warehouse_exists(move |id| {
-                    ready_now(dir.warehouse_exists(id)).unwrap_or(false)
-                })
-            }
-            (Stores::Sql(_), None) => table,
-        };
-        let table = table
+        // The scope layer asks synchronously whether a warehouse exists;
+        // `WarehouseCheck` has made sure the cache knows (SPEC §5.2).
+        let reads = Arc::new(Reads::new(stores.assignments()));
+        let known = Arc::clone(&reads);
+        let table = SprykerBackend::new()
+            .unauthenticated_status(s.compatibility.unauthenticated_status)
+            .warehouse_exists(move |id| known.warehouse_known(id))
             .build()
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
 
-        let app: Inner<ReqBody> = match &s.upstream {
-            Some(upstream) => {
-                let proxy = Proxy::new(upstream, s.principal_headers.clone(), s.body_limit);
-                BoxCloneSyncService::new(tower::service_fn(move |req: Request<ReqBody>| {
-                    let proxy = proxy.clone();
-                    async move { Ok::<_, Infallible>(proxy.call(req).await) }
-                }))
-            }
-            None => {
-                let demo = Demo::new(
-                    stores.assignments() as Arc<dyn WarehouseAssignments>,
-                    s.body_limit,
-                );
-                BoxCloneSyncService::new(tower::service_fn(move |req: Request<ReqBody>| {
-                    let demo = demo.clone();
-                    async move { Ok::<_, Infallible>(demo.call(req).await) }
-                }))
-            }
+        let backend = match &s.upstream {
+            Some(upstream) => Backend::Proxy(Arc::new(Proxy::new(
+                upstream,
+                s.principal_headers.clone(),
+                s.body_limit,
+            ))),
+            None => Backend::Demo(Demo::new(Arc::clone(&reads), s.body_limit)),
         };
         // The token endpoint answers behind the scope layer: the route table
-        // decides who may call /warehouse-tokens, the bearer layer has
+        // decides who may call /warehouse-tokens; the bearer layer has
         // validated the token once.
-        let app: Inner<ReqBody> = match &token {
-            Some(server) => BoxCloneSyncService::new(
-                ServiceBuilder::new()
-                    .map_response(|res: Response<_>| res.map(boxed))
-                    .layer(server.layer())
-                    .service(app),
-            ),
-            None => app,
+        let routes = match &token {
+            Some(server) => Routes::Issuing(server.layer().layer(backend)),
+            None => Routes::VerifyOnly(backend),
         };
-        let scoped: Inner<ReqBody> = BoxCloneSyncService::new(
-            ServiceBuilder::new()
-                .map_response(|res: Response<_>| res.map(boxed))
-                .layer(ScopeLayer::new(table))
-                .service(app),
-        );
-        let scoped = match warehouse_cache {
-            Some(cache) => {
-                BoxCloneSyncService::new(tower::service_fn(move |req: Request<ReqBody>| {
-                    let cache = cache.clone();
-                    let scoped = scoped.clone();
-                    async move {
-                        if let Err(e) = cache.prepare(req.extensions().get()).await {
-                            tracing::warn!(error = %e, "warehouse look-up failed: store unavailable");
-                            return Ok(unavailable());
-                        }
-                        scoped.oneshot(req).await
-                    }
-                }))
-            }
-            None => scoped,
+        let stack: Stack = BearerAuthLayer::new(validator.clone()).layer(WarehouseCheck::new(
+            ScopeLayer::new(table).layer(routes),
+            reads,
+        ));
+        let timed = Deadline::new(stack, s.request_timeout, s.upstream.is_some());
+        let outer = match cors_layer(&s) {
+            Some(cors) => Either::Left(cors.layer(timed)),
+            None => Either::Right(timed),
         };
-        let protected = ServiceBuilder::new()
-            .map_response(|res: Response<_>| res.map(boxed))
-            .layer(BearerAuthLayer::new(validator.clone()))
-            .service(scoped);
-        let protected = BoxCloneSyncService::new(protected);
-
-        let timeout_status = if s.upstream.is_some() {
-            StatusCode::GATEWAY_TIMEOUT
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        };
-        let cors = match &s.cors {
-            Cors::Off => None,
-            Cors::Any => Some(AllowOrigin::any()),
-            Cors::List(list) => Some(AllowOrigin::list(list.iter().cloned())),
-        }
-        .map(|origin| {
-            CorsLayer::new()
-                .allow_origin(origin)
-                .allow_methods([
-                    Method::GET,
-                    Method::HEAD,
-                    Method::POST,
-                    Method::PATCH,
-                    Method::PUT,
-                    Method::DELETE,
-                    Method::OPTIONS,
-                ])
-                .allow_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT, ACCEPT_LANGUAGE])
-                .allow_credentials(false)
-        });
-        let shared = Arc::new(Shared {
-            settings: s,
-            keys,
-            validator,
-            token,
-            stores,
-            protected,
-            metrics,
-            health: HealthCache::new(HEALTH_CACHE_TTL),
-        });
-        let core_shared = Arc::clone(&shared);
-        let core = tower::service_fn(move |req: Request<ReqBody>| {
-            let shared = Arc::clone(&core_shared);
-            async move {
-                let mut res = shared.route(req).await;
-                res.extensions_mut().insert(Routed);
-                Ok::<_, Infallible>(res)
-            }
-        });
-        let security: Vec<SetResponseHeaderLayer<HeaderValue>> = if shared.settings.security_headers
-        {
-            SECURITY_HEADERS
-                .iter()
-                .map(|(k, v)| {
-                    SetResponseHeaderLayer::overriding(
-                        HeaderName::from_static(k),
-                        HeaderValue::from_static(v),
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let timed = ServiceBuilder::new()
-            .option_layer(cors)
-            .layer(TimeoutLayer::with_status_code(
-                timeout_status,
-                shared.settings.request_timeout,
-            ))
-            .service(core);
-        let mut outer: Inner<ReqBody> = BoxCloneSyncService::new(timed);
-        for layer in security.into_iter().rev() {
-            outer = BoxCloneSyncService::new(layer.layer(outer));
-        }
-        let outer = BoxCloneSyncService::new(
-            SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE])
-                .layer(outer),
-        );
-        Ok(Gateway { shared, outer })
+        Ok(Gateway {
+            shared: Arc::new(Shared {
+                settings: s,
+                keys,
+                validator,
+                token,
+                stores,
+                outer,
+                metrics: Metrics::new(),
+                prometheus,
+                health: HealthCache::new(HEALTH_CACHE_TTL),
+                dropped_log_lines,
+            }),
+        })
     }
 
     /// Whether POST /token is served (a private key is configured).
@@ -418,81 +281,46 @@ where
         self.shared.token.is_some()
     }
 
-    /// Answers one request: metrics and the access log around the whole stack.
-    pub(crate) async fn serve(&self, req: Request<ReqBody>) -> Response<Body> {
+    /// Answers one request: metrics and the access log around the whole
+    /// path.
+    pub(crate) async fn serve<B>(&self, mut req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let s = &*self.shared;
         let start = Instant::now();
-        let route = route_label(req.uri().path());
+        let route = route_index(req.uri().path());
         let method = req.method().clone();
-        let preflight = method == Method::OPTIONS && self.shared.settings.cors != Cors::Off;
-        let mut res = match self.outer.clone().oneshot(req).await {
-            Ok(res) => res,
-            Err(never) => match never {},
-        };
-        if preflight && res.status() == StatusCode::OK {
-            *res.status_mut() = StatusCode::NO_CONTENT;
-        }
-        let timed_out = (res.status() == StatusCode::GATEWAY_TIMEOUT
-            || res.status() == StatusCode::SERVICE_UNAVAILABLE)
-            && res.extensions().get::<Routed>().is_none();
-        if timed_out {
-            metrics::counter!("glue_gateway_timeouts_total", "route" => route).increment(1);
-            // tower-http's timeout answer has no body: give it Glue's.
-            let status = res.status();
-            let message = if status == StatusCode::GATEWAY_TIMEOUT {
-                "Gateway timeout."
-            } else {
-                "Service temporarily unavailable."
-            };
-            let glue = glue_auth_core::GlueError::new_static(status, None, message)
-                .to_response(glue_auth_core::Envelope::Plain);
-            let (parts, _) = res.into_parts();
-            let mut fresh = Response::from_parts(parts, full(glue.into_body()));
-            fresh
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                // As every other 503 of the gateway.
-                fresh.headers_mut().insert(
-                    http::header::RETRY_AFTER,
-                    HeaderValue::from(RETRY_AFTER_SECS),
-                );
+        // Credentials never reach a log or a `Debug` print of the request.
+        for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
+            if let http::header::Entry::Occupied(mut e) = req.headers_mut().entry(name) {
+                e.iter_mut().for_each(|v| v.set_sensitive(true));
             }
-            res = fresh;
         }
-        let elapsed = start.elapsed();
+        let mut res = match self.operational(&req).await {
+            Some(res) => res,
+            None => self.protected(req, route).await,
+        };
+        if s.settings.security_headers {
+            let h = res.headers_mut();
+            for (name, value) in SECURITY_HEADERS {
+                h.insert(name, HeaderValue::from_static(value));
+            }
+        }
         let status = res.status();
-        let (outcome, kind, reason) = match res.extensions().get::<Rejection>() {
-            Some(r) => {
-                let (kind, reason) = rejection_labels(r);
-                metrics::counter!("glue_gateway_rejections_total", "kind" => kind, "reason" => reason)
-                    .increment(1);
-                ("rejected", kind, reason)
-            }
-            None if status.is_server_error() => ("server_error", "", ""),
-            None if status.is_client_error() => ("client_error", "", ""),
-            None => ("ok", "", ""),
-        };
-        metrics::counter!(
-            "glue_gateway_requests_total",
-            "route" => route,
-            "outcome" => outcome,
-            "status" => status.as_str().to_owned()
-        )
-        .increment(1);
-        metrics::histogram!("glue_gateway_request_duration_seconds", "route" => route)
-            .record(elapsed.as_secs_f64());
-        if method == Method::POST && (route == "/token" || route == "/warehouse-tokens") {
-            metrics::histogram!(
-                "glue_gateway_token_endpoint_duration_seconds",
-                "endpoint" => route,
-                "status" => status.as_str().to_owned()
-            )
-            .record(elapsed.as_secs_f64());
-        }
+        let elapsed = start.elapsed();
+        let (outcome, kind, reason) = s.metrics.record(
+            route,
+            &method,
+            status,
+            res.extensions().get::<Rejection>(),
+            elapsed,
+        );
         tracing::info!(
             target: "glue_gateway::access",
             method = %method,
-            route,
+            route = crate::observe::ROUTES[route],
             status = status.as_u16(),
             outcome,
             rejection = kind,
@@ -503,92 +331,89 @@ where
         res
     }
 
-    /// SIGHUP: reads the key files again and swaps keys without dropping
-    /// connections. On any error the old keys stay.
-    pub(crate) fn reload_keys(&self) -> Result<usize, ConfigError> {
-        let s = &self.shared;
-        let material = keys::load(&s.settings)?;
-        let new_key = match (&s.token, material.signing) {
-            (Some(_), Some(key)) => Some(key),
-            (None, None) => None,
-            _ => {
-                return Err(ConfigError::new(
-                    "private_key_path",
-                    "a reload cannot switch between signing and verify-only mode; restart instead",
-                ));
-            }
-        };
-        let count = material.verify.len();
-        s.keys
-            .replace(material.verify)
-            .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?;
-        // The same server keeps its throttle counters, hashing pool and
-        // requests in flight; only the key changes.
-        if let (Some(server), Some(key)) = (&s.token, new_key) {
-            server.signer().replace(key);
-        }
-        Ok(count)
-    }
-}
-
-impl<ReqBody> Shared<ReqBody>
-where
-    ReqBody: HttpBody<Data = Bytes> + Send + Sync + 'static,
-    ReqBody::Error: Into<BoxError>,
-{
-    async fn route(self: Arc<Self>, req: Request<ReqBody>) -> Response<Body> {
-        let path = req.uri().path();
-        let get = req.method() == Method::GET || req.method() == Method::HEAD;
-        if get && path == "/healthz" {
-            return self.health().await;
-        }
-        if get && path == "/.well-known/jwks.json" {
-            let body = glue_auth_jwt::jwks_json(&self.keys.keys());
-            let mut res = json_response(StatusCode::OK, body, false);
-            res.headers_mut().insert(
-                CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            );
-            return res;
-        }
-        if get
-            && path == "/metrics"
-            && let Some(handle) = &self.metrics
-        {
-            let stats = self.validator.cache_stats();
-            metrics::counter!("glue_gateway_token_cache_hits_total").absolute(stats.hits);
-            metrics::counter!("glue_gateway_token_cache_misses_total").absolute(stats.misses);
-            metrics::gauge!("glue_gateway_token_cache_entries").set(stats.entries as f64);
-            let lookups = stats.hits + stats.misses;
-            let ratio = if lookups == 0 {
-                0.0
-            } else {
-                stats.hits as f64 / lookups as f64
-            };
-            metrics::gauge!("glue_gateway_token_cache_hit_ratio").set(ratio);
-            let mut res = Response::new(full(handle.render()));
-            res.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            );
-            return res;
-        }
-        match self.protected.clone().oneshot(req).await {
+    /// The request path: CORS, the request timeout, the auth layers, the
+    /// backend.
+    async fn protected<B>(&self, req: Request<B>, route: usize) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let s = &*self.shared;
+        let preflight =
+            req.method() == Method::OPTIONS && s.settings.cors != crate::config::Cors::Off;
+        let mut res = match s.outer.clone().oneshot(req).await {
             Ok(res) => res,
             Err(never) => match never {},
+        };
+        if preflight && res.status() == StatusCode::OK {
+            *res.status_mut() = StatusCode::NO_CONTENT;
+        }
+        if res.extensions().get::<TimedOut>().is_some() {
+            s.metrics.timeout(route);
+        }
+        res.map(boxed)
+    }
+
+    /// `/healthz`, `/metrics`, `/.well-known/jwks.json`: no authentication.
+    async fn operational<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
+        let get = req.method() == Method::GET || req.method() == Method::HEAD;
+        if !get {
+            return None;
+        }
+        let s = &*self.shared;
+        match req.uri().path() {
+            "/healthz" => Some(self.health().await),
+            "/.well-known/jwks.json" => {
+                let body = glue_auth_jwt::jwks_json(&s.keys.keys());
+                let mut res = json_response(StatusCode::OK, body, false);
+                res.headers_mut().insert(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=300"),
+                );
+                Some(res)
+            }
+            "/metrics" => s
+                .prometheus
+                .as_ref()
+                .map(|handle| self.render_metrics(handle)),
+            _ => None,
         }
     }
-}
 
-impl<ReqBody> Shared<ReqBody> {
+    fn render_metrics(&self, handle: &PrometheusHandle) -> Response<Body> {
+        let s = &*self.shared;
+        let stats = s.validator.cache_stats();
+        metrics::counter!("glue_gateway_token_cache_hits_total").absolute(stats.hits);
+        metrics::counter!("glue_gateway_token_cache_misses_total").absolute(stats.misses);
+        metrics::gauge!("glue_gateway_token_cache_entries").set(stats.entries as f64);
+        let lookups = stats.hits + stats.misses;
+        let ratio = if lookups == 0 {
+            0.0
+        } else {
+            stats.hits as f64 / lookups as f64
+        };
+        metrics::gauge!("glue_gateway_token_cache_hit_ratio").set(ratio);
+        if let Some(dropped) = &s.dropped_log_lines {
+            metrics::counter!("glue_gateway_log_lines_dropped_total")
+                .absolute(dropped.dropped_lines() as u64);
+        }
+        let mut res = Response::new(full(handle.render()));
+        res.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        res
+    }
+
     /// `GET /healthz`: the process serves (always 200: validating tokens needs
     /// no database), and whether the database answers.
     async fn health(&self) -> Response<Body> {
-        let kind = self.stores.kind();
-        let (status, database) = match self.stores.sql() {
+        let s = &*self.shared;
+        let kind = s.stores.kind();
+        let (status, database) = match s.stores.sql() {
             None => ("ok", "ok"),
             Some(store) => {
-                let up = self
+                let up = s
                     .health
                     .database_up(|| async {
                         match tokio::time::timeout(HEALTH_PING_TIMEOUT, store.ping()).await {
@@ -619,28 +444,33 @@ impl<ReqBody> Shared<ReqBody> {
         });
         json_response(StatusCode::OK, body.to_string(), true)
     }
-}
 
-/// How long `/healthz` waits for the database.
-const HEALTH_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// `Retry-After` of the gateway's 503 answers, seconds.
-const RETRY_AFTER_SECS: u64 = 5;
-
-/// 503 with `Retry-After` and Glue's body (a store that is down).
-fn unavailable() -> Response<Body> {
-    let glue = glue_auth_core::GlueError::new_static(
-        StatusCode::SERVICE_UNAVAILABLE,
-        None,
-        "Service temporarily unavailable.",
-    )
-    .to_response(glue_auth_core::Envelope::Plain);
-    let (mut parts, body) = glue.into_parts();
-    parts.headers.insert(
-        http::header::RETRY_AFTER,
-        HeaderValue::from(RETRY_AFTER_SECS),
-    );
-    Response::from_parts(parts, full(body))
+    /// SIGHUP: reads the key files again and swaps keys without dropping
+    /// connections or rebuilding anything. On any error the old keys stay.
+    pub(crate) fn reload_keys(&self) -> Result<usize, ConfigError> {
+        let s = &self.shared;
+        let material = keys::load(&s.settings)?;
+        let new_key = match (&s.token, material.signing) {
+            (Some(_), Some(key)) => Some(key),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::new(
+                    "private_key_path",
+                    "a reload cannot switch between signing and verify-only mode; restart instead",
+                ));
+            }
+        };
+        let count = material.verify.len();
+        s.keys
+            .replace(material.verify)
+            .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?;
+        // The same server keeps its throttle counters, hashing pool and
+        // requests in flight; only the key changes.
+        if let (Some(server), Some(key)) = (&s.token, new_key) {
+            server.signer().replace(key);
+        }
+        Ok(count)
+    }
 }
 
 fn json_response(status: StatusCode, body: String, no_store: bool) -> Response<Body> {
@@ -655,28 +485,6 @@ fn json_response(status: StatusCode, body: String, no_store: bool) -> Response<B
     res
 }
 
-/// `Service` impl so hyper (through `TowerToHyperService`) can drive it.
-impl<ReqBody> Service<Request<ReqBody>> for Gateway<ReqBody>
-where
-    ReqBody: HttpBody<Data = Bytes> + Send + Sync + 'static,
-    ReqBody::Error: Into<BoxError>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Response<Body>, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.serve(req).await) })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,7 +497,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let cache = HealthCache::new(std::time::Duration::from_millis(200));
+            let cache = HealthCache::new(Duration::from_millis(200));
             let pings = AtomicU32::new(0);
             let ping = |up: bool| {
                 pings.fetch_add(1, Ordering::SeqCst);
@@ -701,25 +509,9 @@ mod tests {
                 assert!(cache.database_up(|| ping(false)).await);
             }
             assert_eq!(pings.load(Ordering::SeqCst), 1);
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
             assert!(!cache.database_up(|| ping(false)).await);
             assert_eq!(pings.load(Ordering::SeqCst), 2);
         });
-    }
-
-    #[test]
-    fn route_labels_are_bounded() {
-        assert_eq!(route_label("/token/"), "/token");
-        assert_eq!(route_label("/picking-lists/abc"), "/picking-lists/{id}");
-        assert_eq!(
-            route_label("/picking-lists/abc/picking-list-items"),
-            "/picking-lists/{id}/picking-list-items"
-        );
-        assert_eq!(route_label("/picking-lists/abc/x/y"), "other");
-        assert_eq!(route_label("/random/thing"), "other");
-        assert_eq!(
-            route_label("/.well-known/jwks.json"),
-            "/.well-known/jwks.json"
-        );
     }
 }

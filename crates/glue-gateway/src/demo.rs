@@ -11,7 +11,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use glue_auth_core::{Envelope, GlueError, Principal};
-use glue_auth_token::store::WarehouseAssignments;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
@@ -19,6 +18,7 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 
 use crate::body::{Body, BoxError, full};
+use crate::reads::Reads;
 
 const JSON_API: &str = "application/vnd.api+json";
 
@@ -187,7 +187,9 @@ pub(crate) struct Demo {
 
 struct State {
     lists: Mutex<Vec<PickingList>>,
-    assignments: Arc<dyn WarehouseAssignments>,
+    /// The user's active warehouse, cached: no database trip for a request
+    /// whose answer is known.
+    reads: Arc<Reads>,
     body_limit: usize,
 }
 
@@ -251,11 +253,11 @@ fn document(status: StatusCode, doc: &Value) -> Response<Body> {
 }
 
 impl Demo {
-    pub(crate) fn new(assignments: Arc<dyn WarehouseAssignments>, body_limit: usize) -> Self {
+    pub(crate) fn new(reads: Arc<Reads>, body_limit: usize) -> Self {
         Demo {
             inner: Arc::new(State {
                 lists: Mutex::new(seed()),
-                assignments,
+                reads,
                 body_limit,
             }),
         }
@@ -309,22 +311,20 @@ impl Demo {
     async fn warehouses(&self, principal: Option<&Principal>) -> Result<Vec<i64>, Response<Body>> {
         match principal {
             Some(Principal::Warehouse(w)) => Ok(vec![w.id_warehouse()]),
-            Some(Principal::User(u)) => {
-                match self.inner.assignments.active_warehouse(u.uuid()).await {
-                    Ok(w) => Ok(w.into_iter().collect()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "assignment store unavailable");
-                        let mut res = error(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            None,
-                            "Service temporarily unavailable.",
-                        );
-                        res.headers_mut()
-                            .insert(http::header::RETRY_AFTER, HeaderValue::from(5));
-                        Err(res)
-                    }
+            Some(Principal::User(u)) => match self.inner.reads.active_warehouse(u.uuid()).await {
+                Ok(w) => Ok(w.into_iter().collect()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "assignment store unavailable");
+                    let mut res = error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        None,
+                        "Service temporarily unavailable.",
+                    );
+                    res.headers_mut()
+                        .insert(http::header::RETRY_AFTER, HeaderValue::from(5));
+                    Err(res)
                 }
-            }
+            },
             // The scope layer lets no anonymous request through to here.
             None => Err(error(StatusCode::FORBIDDEN, None, "Authorization failed.")),
         }
@@ -637,7 +637,10 @@ mod tests {
     use http_body_util::Full;
 
     fn demo() -> Demo {
-        Demo::new(Arc::new(MemoryDirectory::demo()), 1024)
+        Demo::new(
+            Arc::new(Reads::new(Arc::new(MemoryDirectory::demo()))),
+            1024,
+        )
     }
 
     fn rt() -> tokio::runtime::Runtime {

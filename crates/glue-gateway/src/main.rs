@@ -13,8 +13,11 @@ mod config;
 mod demo;
 mod files;
 mod keys;
+mod observe;
 mod proxy;
+mod reads;
 mod server;
+mod stack;
 mod stores;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -31,14 +34,35 @@ const EXIT_CONFIG: u8 = 2;
 /// The last start-up line on stdout.
 const READY_LINE: &str = "glue-gateway ready";
 
-fn init_logging(s: &Settings, default: &str) {
+/// Lines the log writer may hold before it drops new ones (counted in
+/// `glue_gateway_log_lines_dropped_total`): a slow stderr never blocks a
+/// request.
+const LOG_BUFFER_LINES: usize = 64 * 1024;
+
+/// The log pipeline: events are formatted on the request's thread and handed
+/// to a writer thread, which writes them to stderr in batches (one write per
+/// drained batch, not one per line). The guard flushes what is left when it
+/// is dropped, at exit.
+fn init_logging(
+    s: &Settings,
+    default: &str,
+) -> (
+    tracing_appender::non_blocking::WorkerGuard,
+    tracing_appender::non_blocking::ErrorCounter,
+) {
     let filter = match &s.log {
         Some(f) => EnvFilter::new(f),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
     };
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .lossy(true)
+        .thread_name("glue-gateway-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let dropped = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(true);
     if s.log_json {
@@ -46,6 +70,7 @@ fn init_logging(s: &Settings, default: &str) {
     } else {
         builder.init();
     }
+    (guard, dropped)
 }
 
 fn install_metrics(enabled: bool) -> Option<metrics_exporter_prometheus::PrometheusHandle> {
@@ -97,7 +122,7 @@ fn main() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     // Admin commands talk on stdout; their logs stay quiet unless asked.
-    init_logging(
+    let (_log_guard, dropped_log_lines) = init_logging(
         &settings,
         if cli.command.is_some() {
             "warn"
@@ -117,11 +142,14 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(command) => runtime.block_on(admin::run(settings, command)),
-        None => runtime.block_on(start(settings)),
+        None => runtime.block_on(start(settings, dropped_log_lines)),
     }
 }
 
-async fn start(settings: Settings) -> ExitCode {
+async fn start(
+    settings: Settings,
+    dropped_log_lines: tracing_appender::non_blocking::ErrorCounter,
+) -> ExitCode {
     // Before anything slow: a SIGHUP must not kill a starting gateway, and a
     // SIGTERM while the database is retried stops it cleanly.
     let mut signals = server::Signals::install();
@@ -181,7 +209,13 @@ async fn start(settings: Settings) -> ExitCode {
              block it (`glue-gateway user block sonia@spryker.com`) before going live"
         );
     }
-    let gateway = match app::Gateway::new(settings.clone(), material.clone(), stores, metrics) {
+    let gateway = match app::Gateway::new(
+        settings.clone(),
+        material.clone(),
+        stores,
+        metrics,
+        Some(dropped_log_lines),
+    ) {
         Ok(g) => g,
         Err(e) => return config_error(&e),
     };

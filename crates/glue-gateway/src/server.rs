@@ -80,7 +80,7 @@ impl Signals {
 #[cfg(unix)]
 fn spawn_reload_on_sighup(
     hup: Option<tokio::signal::unix::Signal>,
-    gateway: Gateway<Incoming>,
+    gateway: Gateway,
     files: Vec<std::path::PathBuf>,
 ) {
     let Some(mut hup) = hup else {
@@ -128,7 +128,7 @@ async fn first_request_deadline(seen: &Notify, limit: Duration) {
 pub(crate) async fn run(
     settings: Settings,
     listener: TcpListener,
-    gateway: Gateway<Incoming>,
+    gateway: Gateway,
     mut signals: Signals,
 ) -> std::io::Result<()> {
     #[cfg(unix)]

@@ -6,15 +6,13 @@
 //! One [`Stores`] value is opened at start and shared by every rebuild of the
 //! token endpoint (SIGHUP), so refresh tokens survive key reloads.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glue_auth_core::Principal;
 use glue_auth_sql::{DatabaseKind, Layout, SqlError, SqlStore};
-use glue_auth_token::store::{StoreError, WarehouseAssignments};
+use glue_auth_token::store::WarehouseAssignments;
 use glue_auth_token::{MemoryDirectory, MemoryRefreshTokens, TokenServerBuilder};
 
 use crate::config::{ConfigError, DatabaseSettings, DatabaseUrl};
@@ -229,76 +227,9 @@ impl Stores {
             Stores::Sql(s) => match s.kind() {
                 DatabaseKind::Sqlite => "sqlite",
                 DatabaseKind::Postgres => "postgres",
+                DatabaseKind::Mysql => "mysql",
                 _ => "sql",
             },
-        }
-    }
-}
-
-/// How long a warehouse's existence is trusted before it is looked up again.
-const WAREHOUSE_TTL: Duration = Duration::from_secs(30);
-
-/// The scope layer's "does this warehouse exist" check is synchronous; a SQL
-/// store answers asynchronously. So the gateway looks the warehouse of a
-/// warehouse token up (async, cached for 30 s) *before* the scope layer runs,
-/// and the scope layer's callback reads the cache.
-#[derive(Clone, Debug)]
-pub(crate) struct WarehouseCache {
-    store: SqlStore,
-    known: Arc<RwLock<HashMap<i64, (bool, Instant)>>>,
-}
-
-impl WarehouseCache {
-    pub(crate) fn new(store: SqlStore) -> Self {
-        WarehouseCache {
-            store,
-            known: Arc::new(RwLock::new(HashMap::new())),
-        }
-    }
-
-    /// The synchronous answer for the scope layer: what the last look-up said
-    /// (unknown: no).
-    pub(crate) fn exists(&self, id: i64) -> bool {
-        self.known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .is_some_and(|(exists, _)| *exists)
-    }
-
-    /// Makes sure the cache knows the warehouse of a warehouse principal.
-    /// `Err` when the store is down and nothing (not even a stale answer) is
-    /// known: the caller answers 503.
-    pub(crate) async fn prepare(&self, principal: Option<&Principal>) -> Result<(), StoreError> {
-        let Some(Principal::Warehouse(w)) = principal else {
-            return Ok(());
-        };
-        let id = w.id_warehouse();
-        let cached = self
-            .known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .copied();
-        if let Some((_, at)) = cached
-            && at.elapsed() < WAREHOUSE_TTL
-        {
-            return Ok(());
-        }
-        match self.store.warehouse_exists(id).await {
-            Ok(exists) => {
-                let mut map = self.known.write().unwrap_or_else(|p| p.into_inner());
-                if map.len() >= 10_000 {
-                    map.clear();
-                }
-                map.insert(id, (exists, Instant::now()));
-                Ok(())
-            }
-            Err(e) if cached.is_some() => {
-                tracing::warn!(error = %e, id_warehouse = id, "warehouse look-up failed; using the last answer");
-                Ok(())
-            }
-            Err(e) => Err(e),
         }
     }
 }

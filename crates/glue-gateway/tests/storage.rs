@@ -226,7 +226,7 @@ fn memory_and_sqlite_urls_and_bad_database_settings() {
     assert!(!gw.dir.path().join("data/glue.db").exists());
 
     for (args, setting) in [
-        (&["--database-url", "mysql://x@y/z"][..], "database_url"),
+        (&["--database-url", "oracle://x@y/z"][..], "database_url"),
         (&["--database-layout", "oracle"][..], "database_layout"),
         (&["--database-layout", "spryker"][..], "database_layout"),
         (
