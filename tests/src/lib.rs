@@ -335,7 +335,8 @@ pub struct Answer {
     pub status: u16,
     /// The response headers.
     pub headers: HeaderMap,
-    /// The whole body.
+    /// The whole body, as text (invalid UTF-8, such as a gRPC message,
+    /// replaced).
     pub body: String,
     /// The trailers, if the body ended with some.
     pub trailers: Option<HeaderMap>,
@@ -355,7 +356,7 @@ impl Answer {
         Answer {
             status: parts.status.as_u16(),
             headers: parts.headers,
-            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
             trailers,
         }
     }
