@@ -417,6 +417,22 @@ impl H2Client {
     }
 }
 
+/// A Back Office user token of a user without an active warehouse
+/// assignment (not in the demo data), valid for an hour: `POST
+/// /warehouse-tokens` answers it 403 `5101` (gRPC 7).
+pub fn unassigned_user_token() -> String {
+    sign(
+        r#"{"user_reference":null,"id_user":13,"uuid":"00000000-0000-0000-0000-000000000013"}"#,
+        r#"["user","back-office-user"]"#,
+        3600,
+    )
+}
+
+/// The token endpoint's refusal of a user without an active warehouse
+/// assignment (SPEC §3).
+pub const NO_ACTIVE_WAREHOUSE: &str =
+    r#"[{"status":403,"code":"5101","message":"Operation is forbidden."}]"#;
+
 /// A warehouse token (`{"id_warehouse":1}`, scopes `["warehouse"]`), valid for
 /// an hour.
 pub fn warehouse_token() -> String {

@@ -15,7 +15,8 @@
 
 use glue_auth_bearer::Validator;
 use glue_auth_integration_tests::{
-    Caller, Expect, H2Client, ITEM_ID, LIST_ID, check_token_endpoint_answer, post, test_signing_key,
+    Answer, Caller, Expect, H2Client, ITEM_ID, LIST_ID, check_token_endpoint_answer, post,
+    test_signing_key, unassigned_user_token,
 };
 use glue_auth_token::TokenServer;
 use tonic::codegen::http::uri::PathAndQuery;
@@ -211,24 +212,35 @@ async fn token_routes_over_http2() {
             let cell = format!("POST {path} as {caller:?}");
             let verdict = match expect[i] {
                 Expect::TokenEndpoint(status) => check_token_endpoint_answer(path, status, &got),
-                refusal => trailers_only(refusal, &got),
+                refusal => trailers_only(
+                    refusal.grpc_code().expect("a refusal has a grpc-status"),
+                    refusal.glue_error().expect("a refusal").message(),
+                    &got,
+                ),
             };
             failures.extend(verdict.err().map(|e| format!("{cell}: {e}")));
         }
     }
+
+    // The token endpoint's own refusal (a user without an active warehouse
+    // assignment) goes through the same gRPC responder: 7, Glue's message.
+    let auth = format!("Bearer {}", unassigned_user_token());
+    let got = client
+        .send(post("/warehouse-tokens", Some(&auth), ""))
+        .await;
+    let verdict = trailers_only(7, "Operation is forbidden.", &got);
+    failures.extend(verdict.err().map(|e| format!("no active warehouse: {e}")));
+
     server.abort();
     assert_eq!(cells, HTTP_MATRIX.len() * 6);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A refusal the gRPC way: HTTP 200, `content-type: application/grpc`, the
-/// status and Glue's message in the headers, no body and no trailers.
-fn trailers_only(want: Expect, got: &glue_auth_integration_tests::Answer) -> Result<(), String> {
-    let code = want
-        .grpc_code()
-        .expect("a refusal has a grpc-status")
-        .to_string();
-    let message = want.glue_error().expect("a refusal").message().to_owned();
+/// A refusal the gRPC way: HTTP 200, `content-type: application/grpc`,
+/// `grpc-status` `code` and `grpc-message` `message` in the headers, no body
+/// and no trailers.
+fn trailers_only(code: i32, message: &str, got: &Answer) -> Result<(), String> {
+    let code = code.to_string();
     let seen = (
         got.status,
         got.header("content-type"),
@@ -239,7 +251,7 @@ fn trailers_only(want: Expect, got: &glue_auth_integration_tests::Answer) -> Res
         200,
         Some("application/grpc"),
         Some(code.as_str()),
-        Some(message.as_str()),
+        Some(message),
     );
     if seen != expected {
         return Err(format!(

@@ -13,7 +13,8 @@ use bytes::Bytes;
 use glue_auth_bearer::Validator;
 use glue_auth_core::{Envelope, JSON_API};
 use glue_auth_integration_tests::{
-    Answer, Caller, Expect, ITEM_ID, LIST_ID, check_token_endpoint_answer, test_signing_key,
+    Answer, Caller, Expect, ITEM_ID, LIST_ID, NO_ACTIVE_WAREHOUSE, check_token_endpoint_answer,
+    post, test_signing_key, unassigned_user_token,
 };
 use http::Request;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -231,6 +232,34 @@ async fn hyper_example_matrix() {
         answer(res).await
     })
     .await;
+}
+
+/// A user without an active warehouse assignment passes the scope layer and
+/// gets the token endpoint's own refusal, 403 `5101`, in Glue's plain format.
+#[tokio::test]
+async fn no_active_warehouse_is_5101() {
+    let auth = format!("Bearer {}", unassigned_user_token());
+    let req = || post("/warehouse-tokens", Some(&auth), "");
+    let axum_answer = answer(
+        axum_picking::app(test_signing_key())
+            .oneshot(req().map(axum::body::Body::new))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let hyper_answer = answer(
+        hyper_picking::app(test_signing_key())
+            .oneshot(req())
+            .await
+            .unwrap(),
+    )
+    .await;
+    for got in [axum_answer, hyper_answer] {
+        assert_eq!(got.status, 403);
+        assert_eq!(got.body, NO_ACTIVE_WAREHOUSE);
+        assert_eq!(got.header("content-type"), Some("application/json"));
+        assert_eq!(got.header("cache-control"), Some("no-store"));
+    }
 }
 
 /// The handler really ran on the allowed rows: its answers show the effect.
