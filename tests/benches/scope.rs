@@ -9,10 +9,11 @@
 //!   request, inner service answering at once (request built outside the
 //!   measurement).
 //!
-//! - `stack/allowed`: the whole authentication stack — `TokenEndpointLayer`
-//!   (forwarding), `BearerAuthLayer` (cache hit) and `ScopeLayer::spryker()` —
-//!   on `GET /picking-lists` with a valid user token, inner service answering
-//!   at once; the comparison point of `scripts/load.sh`.
+//! - `stack/allowed`: the whole authentication stack in the documented order —
+//!   `BearerAuthLayer` (cache hit), `ScopeLayer::spryker()`, then
+//!   `TokenEndpointLayer` (forwarding) — on `GET /picking-lists` with a valid
+//!   user token, inner service answering at once; the comparison point of
+//!   `scripts/load.sh`.
 //!
 //! Run: `cargo bench -p glue-auth-integration-tests --bench scope`.
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use glue_auth_bearer::BearerAuthLayer;
 use glue_auth_core::JSON_API;
-use glue_auth_integration_tests::{Caller, LIST_ID, test_keys};
+use glue_auth_integration_tests::{Caller, LIST_ID, test_keys, test_signing_key};
 use glue_auth_scope::ScopeLayer;
 use http::header::{
     ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION,
@@ -48,14 +48,17 @@ async fn axum_cors_preflight_needs_no_token() {
         .header(ACCESS_CONTROL_REQUEST_METHOD, "GET")
         .body(axum::body::Body::empty())
         .unwrap();
-    let res = axum_picking::app(test_keys()).oneshot(req).await.unwrap();
+    let res = axum_picking::app(test_signing_key())
+        .oneshot(req)
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*");
 }
 
 #[tokio::test]
 async fn axum_cors_headers_on_allowed_and_refused_answers() {
-    let app = axum_picking::app(test_keys());
+    let app = axum_picking::app(test_signing_key());
     let get = |auth: Option<String>| {
         let mut b = Request::get("/picking-lists")
             .header(ORIGIN, ORIGIN_APP)
@@ -92,7 +95,10 @@ async fn axum_body_limit_applies_before_the_handler() {
         .header(CONTENT_LENGTH, big.len())
         .body(axum::body::Body::from(big))
         .unwrap();
-    let res = axum_picking::app(test_keys()).oneshot(req).await.unwrap();
+    let res = axum_picking::app(test_signing_key())
+        .oneshot(req)
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 

@@ -1,12 +1,24 @@
-//! The tonic example's gRPC methods, every caller, driven in-process through
-//! tonic's own client (`tonic::client::Grpc` over the protected service).
+//! The tonic example (bearer → scope → token endpoint → picking lists, every
+//! refusal a gRPC status), every caller.
 //!
-//! One table, [`MATRIX`]: a row per method, a column per [`Caller`]; each cell
-//! the expected `grpc-status` (0 from the demo handler, 16 UNAUTHENTICATED or
-//! 7 PERMISSION_DENIED from the layers) and, for refusals, Glue's message in
-//! `grpc-message`.
+//! Two tables, a column per [`Caller`]:
+//!
+//! - [`MATRIX`]: a row per gRPC method, driven in-process through tonic's own
+//!   client (`tonic::client::Grpc` over the protected service); each cell the
+//!   expected `grpc-status` (0 from the demo handler, 16 UNAUTHENTICATED or 7
+//!   PERMISSION_DENIED from the layers) and, for refusals, Glue's message in
+//!   `grpc-message`.
+//! - [`HTTP_MATRIX`]: the token routes, plain HTTP requests over a real
+//!   HTTP/2 connection to the example's server on a loopback port: the token
+//!   endpoint's HTTP answers (201 warehouse token, 400 empty login), or the
+//!   layers' trailers-only refusals (`grpc-status` 7 / 16).
 
-use glue_auth_integration_tests::{Caller, Expect, ITEM_ID, LIST_ID, test_keys};
+use glue_auth_bearer::Validator;
+use glue_auth_integration_tests::{
+    Answer, Caller, Expect, H2Client, ITEM_ID, LIST_ID, check_token_endpoint_answer, post,
+    test_signing_key, unassigned_user_token,
+};
+use glue_auth_token::TokenServer;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::{Code, Status};
 use tonic_picking::proto::{
@@ -43,7 +55,47 @@ const MATRIX: &[(Rpc, [Expect; 6])] = &[
     (Rpc::Unlisted,         [U403, U403, U403, U403, U401, BAD]),  // denied
 ];
 
+/// The token routes on the gRPC port, plain HTTP (`POST`, empty body).
+#[rustfmt::skip]
+const HTTP_MATRIX: &[(&str, [Expect; 6])] = &[
+    //                     BO    WU    legacy wh    none  bad
+    ("/warehouse-tokens",  [WT,  WT,   WT,   U403, U401, BAD]),  // user required + user scope
+    ("/warehouse-tokens/", [WT,  WT,   WT,   U403, U401, BAD]),
+    ("/token",             [NG,  NG,   NG,   NG,   NG,   BAD]),  // public; no grant in the body
+    ("/token/",            [NG,  NG,   NG,   NG,   NG,   BAD]),
+];
+
+/// The token endpoint issued a warehouse token: HTTP 201, Glue's camelCase array.
+const WT: Expect = Expect::TokenEndpoint(201);
+/// The token endpoint refused an empty login: HTTP 400 `unsupported_grant_type`.
+const NG: Expect = Expect::TokenEndpoint(400);
+
 type Client = tonic::client::Grpc<tonic_picking::App>;
+
+/// The validator and token server every app of a run shares (building a
+/// token server hashes its dummy password: once per run, not per cell).
+struct Front {
+    validator: Validator,
+    tokens: TokenServer,
+}
+
+impl Front {
+    fn new() -> Front {
+        let key = test_signing_key();
+        Front {
+            validator: Validator::new(key.key_set()),
+            tokens: tonic_picking::token_server(key),
+        }
+    }
+
+    /// A client of a fresh app (fresh demo data).
+    fn client(&self) -> Client {
+        tonic::client::Grpc::new(tonic_picking::app_with(
+            self.validator.clone(),
+            self.tokens.clone(),
+        ))
+    }
+}
 
 async fn unary<Req, Res>(
     client: &mut Client,
@@ -69,8 +121,8 @@ where
 }
 
 /// One call on a fresh app; `Ok` only when the handler answered as expected.
-async fn call(rpc: Rpc, auth: Option<&str>) -> Result<(), Status> {
-    let mut client = tonic::client::Grpc::new(tonic_picking::app(test_keys()));
+async fn call(front: &Front, rpc: Rpc, auth: Option<&str>) -> Result<(), Status> {
+    let mut client = front.client();
     let c = &mut client;
     let id = || LIST_ID.to_owned();
     match rpc {
@@ -115,12 +167,14 @@ async fn call(rpc: Rpc, auth: Option<&str>) -> Result<(), Status> {
 
 #[tokio::test]
 async fn tonic_example_matrix() {
+    let front = Front::new();
     let tokens: Vec<Option<String>> = Caller::ALL.iter().map(|c| c.authorization()).collect();
     let mut failures = Vec::new();
     for &(rpc, expect) in MATRIX {
         for (i, caller) in Caller::ALL.into_iter().enumerate() {
             let want = expect[i];
-            let got = call(rpc, tokens[i].as_deref()).await;
+            let want_code = want.grpc_code().expect("gRPC rows expect gRPC answers");
+            let got = call(&front, rpc, tokens[i].as_deref()).await;
             let (code, message) = match &got {
                 Ok(()) => (0, String::new()),
                 Err(s) => (s.code() as i32, s.message().to_owned()),
@@ -128,10 +182,9 @@ async fn tonic_example_matrix() {
             let want_message = want
                 .glue_error()
                 .map_or(String::new(), |e| e.message().to_owned());
-            if code != want.grpc_code() || message != want_message {
+            if code != want_code || message != want_message {
                 failures.push(format!(
-                    "{rpc:?} as {caller:?}: grpc-status {code} {message:?}, expected {} {want_message:?}",
-                    want.grpc_code()
+                    "{rpc:?} as {caller:?}: grpc-status {code} {message:?}, expected {want_code} {want_message:?}"
                 ));
             }
         }
@@ -139,11 +192,87 @@ async fn tonic_example_matrix() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// [`HTTP_MATRIX`] against the example's own server (tonic's
+/// `Server::builder().layer(auth_layers(..))`) on a loopback port, one HTTP/2
+/// connection for every cell.
+#[tokio::test]
+async fn token_routes_over_http2() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(tonic_picking::serve(listener, test_signing_key()));
+    let mut client = H2Client::connect(&addr).await;
+
+    let tokens: Vec<Option<String>> = Caller::ALL.iter().map(|c| c.authorization()).collect();
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for &(path, expect) in HTTP_MATRIX {
+        for (i, caller) in Caller::ALL.into_iter().enumerate() {
+            let got = client.send(post(path, tokens[i].as_deref(), "")).await;
+            cells += 1;
+            let cell = format!("POST {path} as {caller:?}");
+            let verdict = match expect[i] {
+                Expect::TokenEndpoint(status) => check_token_endpoint_answer(path, status, &got),
+                refusal => trailers_only(
+                    refusal.grpc_code().expect("a refusal has a grpc-status"),
+                    refusal.glue_error().expect("a refusal").message(),
+                    &got,
+                ),
+            };
+            failures.extend(verdict.err().map(|e| format!("{cell}: {e}")));
+        }
+    }
+
+    // The token endpoint's own refusal (a user without an active warehouse
+    // assignment) goes through the same gRPC responder: 7, Glue's message.
+    let auth = format!("Bearer {}", unassigned_user_token());
+    let got = client
+        .send(post("/warehouse-tokens", Some(&auth), ""))
+        .await;
+    let verdict = trailers_only(7, "Operation is forbidden.", &got);
+    failures.extend(verdict.err().map(|e| format!("no active warehouse: {e}")));
+
+    server.abort();
+    assert_eq!(cells, HTTP_MATRIX.len() * 6);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A refusal the gRPC way: HTTP 200, `content-type: application/grpc`,
+/// `grpc-status` `code` and `grpc-message` `message` in the headers, no body
+/// and no trailers.
+fn trailers_only(code: i32, message: &str, got: &Answer) -> Result<(), String> {
+    let code = code.to_string();
+    let seen = (
+        got.status,
+        got.header("content-type"),
+        got.header("grpc-status"),
+        got.header("grpc-message"),
+    );
+    let expected = (
+        200,
+        Some("application/grpc"),
+        Some(code.as_str()),
+        Some(message),
+    );
+    if seen != expected {
+        return Err(format!(
+            "{seen:?}, expected {expected:?} (body {})",
+            got.body
+        ));
+    }
+    if !got.body.is_empty() || got.trailers.is_some() {
+        return Err(format!(
+            "not trailers-only: body {:?}, trailers {:?}",
+            got.body, got.trailers
+        ));
+    }
+    Ok(())
+}
+
 /// The handler's own errors still come through the layers unchanged.
 #[tokio::test]
 async fn handler_statuses_pass_through() {
     let auth = Caller::BackOffice.authorization();
-    let mut client = tonic::client::Grpc::new(tonic_picking::app(test_keys()));
+    let mut client = Front::new().client();
     let missing = GetPickingListRequest {
         id: "no-such-list".into(),
     };

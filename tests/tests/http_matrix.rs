@@ -1,18 +1,24 @@
 //! The whole Spryker route table, every caller, against the axum and the hyper
-//! example apps, driven in-process (`oneshot`, no sockets).
+//! example apps (bearer → scope → token endpoint → picking lists), driven
+//! in-process (`oneshot`, no sockets).
 //!
 //! One table, [`MATRIX`]: a row per route, a column per [`Caller`]. Each cell
 //! is the exact answer: a 2xx from the demo handler (the layers let it
 //! through), the handler's 404 fallback for routes the demo does not serve
-//! (still proof that the scope layer passed it), or the layers' refusal with
-//! Glue's status and body.
+//! (still proof that the scope layer passed it), the token endpoint's answer
+//! on `/token` and `/warehouse-tokens`, or the layers' refusal with Glue's
+//! status and body.
 
 use bytes::Bytes;
+use glue_auth_bearer::Validator;
 use glue_auth_core::{Envelope, JSON_API};
-use glue_auth_integration_tests::{Caller, Expect, ITEM_ID, LIST_ID, test_keys};
+use glue_auth_integration_tests::{
+    Answer, Caller, Expect, ITEM_ID, LIST_ID, NO_ACTIVE_WAREHOUSE, check_token_endpoint_answer,
+    post, test_signing_key, unassigned_user_token,
+};
+use http::Request;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderMap, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use tower::ServiceExt;
 
 use Expect::{
@@ -22,6 +28,12 @@ use Expect::{
 
 /// Reached the demo handler, which answered 200 with a JSON:API document.
 const OK: Expect = Expect::Handler(200);
+/// The token endpoint issued a warehouse token: 201, Glue's camelCase array.
+const WT: Expect = Expect::TokenEndpoint(201);
+/// The token endpoint refused an empty login: 400 `unsupported_grant_type`.
+const NO_GRANT: Expect = Expect::TokenEndpoint(400);
+/// The token endpoint answered a JSON:API request: 404 `007`, plain.
+const TE404: Expect = Expect::TokenEndpoint(404);
 
 /// How the request asks to be answered (SPEC §1).
 #[derive(Debug, Clone, Copy)]
@@ -61,17 +73,24 @@ const MATRIX: &[Row] = &[
     row("POST",   "/picking-lists/{list}/start-picking",         Env::JsonApi, [OK,   OK,   AF,   OK,   AFA,  BAD]),
     // User required + user scope (warehouse-user allowed).
     row("PATCH",  "/picking-lists/{list}/picking-list-items",    Env::JsonApi, [OK,   OK,   OK,   U403, U401, BAD]),
+    // User required + user scope (warehouse-user allowed): the token endpoint
+    // exchanges every user token for a token of warehouse 1 (SPEC §3).
+    row("POST",   "/warehouse-tokens",                           Env::Plain,   [WT,   WT,   WT,   U403, U401, BAD]),
+    row("POST",   "/warehouse-tokens/",                          Env::Plain,   [WT,   WT,   WT,   U403, U401, BAD]),
     // Not served by the demo: allowed requests reach the handler's 404 fallback.
-    row("POST",   "/warehouse-tokens",                           Env::Plain,   [NF,   NF,   NF,   U403, U401, BAD]),
-    row("POST",   "/warehouse-tokens/",                          Env::Plain,   [NF,   NF,   NF,   U403, U401, BAD]),
     row("GET",    "/warehouse-user-assignments",                 Env::JsonApi, [NF,   NF,   NF,   U403, U401, BAD]),
     row("GET",    "/warehouse-user-assignments/{a}",             Env::JsonApi, [NF,   NF,   NF,   U403, U401, BAD]),
     row("PATCH",  "/warehouse-user-assignments/{a}",             Env::JsonApi, [NF,   NF,   NF,   U403, U401, BAD]),
     // Other methods on assignments: the warehouse-user allowlist does not apply.
     row("POST",   "/warehouse-user-assignments",                 Env::JsonApi, [NF,   U403, NF,   U403, U401, BAD]),
     row("DELETE", "/warehouse-user-assignments/{a}",             Env::Plain,   [NF,   U403, NF,   U403, U401, BAD]),
-    // Public route; a bad token is refused on every route (validation comes first).
-    row("POST",   "/token",                                      Env::Plain,   [NF,   NF,   NF,   NF,   NF,   BAD]),
+    // Public route, answered by the token endpoint (an empty body names no
+    // grant); a bad token is refused on every route (validation comes first).
+    row("POST",   "/token",                                      Env::Plain,   [NO_GRANT, NO_GRANT, NO_GRANT, NO_GRANT, NO_GRANT, BAD]),
+    row("POST",   "/token/",                                     Env::Plain,   [NO_GRANT, NO_GRANT, NO_GRANT, NO_GRANT, NO_GRANT, BAD]),
+    // The token routes answer only the plain convention (SPEC §1).
+    row("POST",   "/token",                                      Env::JsonApi, [TE404, TE404, TE404, TE404, TE404, BAD]),
+    row("POST",   "/warehouse-tokens",                           Env::JsonApi, [TE404, TE404, TE404, U403, U401, BAD]),
 ];
 
 const ASSIGNMENT_ID: &str = "4bb1f2a0-5c6d-4e7f-8091-a2b3c4d5e6f7";
@@ -104,13 +123,6 @@ fn request(row: &Row, authorization: Option<&str>) -> Request<Full<Bytes>> {
     b.body(body).unwrap()
 }
 
-/// Status, headers and body of one answer.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
 /// Checks one answer against its cell; the mismatch, if any.
 fn judge(row: &Row, caller: Caller, expect: Expect, got: &Answer) -> Option<String> {
     let cell = format!("{} {} as {caller:?}", row.method, row.path);
@@ -124,6 +136,9 @@ fn judge(row: &Row, caller: Caller, expect: Expect, got: &Answer) -> Option<Stri
     }
     let content_type = got.headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap());
     match expect {
+        Expect::TokenEndpoint(status) => check_token_endpoint_answer(row.path, status, got)
+            .err()
+            .map(|e| format!("{cell}: {e}")),
         Expect::Handler(_) => {
             let doc: serde_json::Value = serde_json::from_str(&got.body).ok()?;
             if content_type != Some(JSON_API) || doc.get("data").is_none() {
@@ -186,20 +201,20 @@ where
     B: http_body::Body,
     B::Error: std::fmt::Debug,
 {
-    let (parts, body) = res.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    Answer {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    Answer::of(res).await
 }
+
+// Each request gets a fresh app (fresh demo data) around one validator and
+// one token server: building a token server hashes its dummy password, so it
+// is built once per run.
 
 #[tokio::test]
 async fn axum_example_matrix() {
-    let keys = test_keys();
+    let key = test_signing_key();
+    let validator = Validator::new(key.key_set());
+    let tokens = axum_picking::token_server(key);
     run_matrix("axum", async |req: Request<Full<Bytes>>| {
-        let app = axum_picking::app(keys.clone());
+        let app = axum_picking::app_with(validator.clone(), tokens.clone());
         let res = app.oneshot(req.map(axum::body::Body::new)).await.unwrap();
         answer(res).await
     })
@@ -208,13 +223,43 @@ async fn axum_example_matrix() {
 
 #[tokio::test]
 async fn hyper_example_matrix() {
-    let keys = test_keys();
+    let key = test_signing_key();
+    let validator = Validator::new(key.key_set());
+    let tokens = hyper_picking::token_server(key);
     run_matrix("hyper", async |req: Request<Full<Bytes>>| {
-        let app = hyper_picking::app(keys.clone());
+        let app = hyper_picking::app_with(validator.clone(), tokens.clone());
         let res = app.oneshot(req).await.unwrap();
         answer(res).await
     })
     .await;
+}
+
+/// A user without an active warehouse assignment passes the scope layer and
+/// gets the token endpoint's own refusal, 403 `5101`, in Glue's plain format.
+#[tokio::test]
+async fn no_active_warehouse_is_5101() {
+    let auth = format!("Bearer {}", unassigned_user_token());
+    let req = || post("/warehouse-tokens", Some(&auth), "");
+    let axum_answer = answer(
+        axum_picking::app(test_signing_key())
+            .oneshot(req().map(axum::body::Body::new))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let hyper_answer = answer(
+        hyper_picking::app(test_signing_key())
+            .oneshot(req())
+            .await
+            .unwrap(),
+    )
+    .await;
+    for got in [axum_answer, hyper_answer] {
+        assert_eq!(got.status, 403);
+        assert_eq!(got.body, NO_ACTIVE_WAREHOUSE);
+        assert_eq!(got.header("content-type"), Some("application/json"));
+        assert_eq!(got.header("cache-control"), Some("no-store"));
+    }
 }
 
 /// The handler really ran on the allowed rows: its answers show the effect.
@@ -234,8 +279,8 @@ async fn allowed_requests_reach_the_handlers() {
         [OK; 6],
     );
 
-    let axum_app = axum_picking::app(test_keys());
-    let hyper_app = hyper_picking::app(test_keys());
+    let axum_app = axum_picking::app(test_signing_key());
+    let hyper_app = hyper_picking::app(test_signing_key());
     for r in [&start, &patch] {
         let a = answer(
             axum_app

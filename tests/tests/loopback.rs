@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use glue_auth_core::JSON_API;
-use glue_auth_integration_tests::{Caller, test_keys};
+use glue_auth_integration_tests::{Caller, test_signing_key};
 use http::header::{ACCEPT, AUTHORIZATION};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -48,7 +48,7 @@ const AUTH_FAILED: &str =
 #[tokio::test]
 async fn hyper_example_on_loopback() {
     let (l, addr) = listener().await;
-    let server = tokio::spawn(hyper_picking::serve(l, test_keys()));
+    let server = tokio::spawn(hyper_picking::serve(l, test_signing_key()));
 
     let (status, body) = get_picking_lists(addr, Caller::BackOffice.authorization()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -64,7 +64,7 @@ async fn hyper_example_on_loopback() {
 #[tokio::test]
 async fn axum_example_on_loopback() {
     let (l, addr) = listener().await;
-    let server = tokio::spawn(axum_picking::serve(l, test_keys()));
+    let server = tokio::spawn(axum_picking::serve(l, test_signing_key()));
 
     let (status, body) = get_picking_lists(addr, Caller::Warehouse.authorization()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -80,7 +80,7 @@ async fn axum_example_on_loopback() {
 #[tokio::test]
 async fn tonic_example_on_loopback() {
     let (l, addr) = listener().await;
-    let server = tokio::spawn(tonic_picking::serve(l, test_keys()));
+    let server = tokio::spawn(tonic_picking::serve(l, test_signing_key()));
 
     // An HTTP/2 connection (gRPC) wrapped as a tower service for tonic's client.
     let io = TokioIo::new(TcpStream::connect(addr).await.unwrap());

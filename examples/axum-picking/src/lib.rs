@@ -1,39 +1,64 @@
-//! # axum-picking: Glue authentication in an axum 0.8 app
+//! # axum-picking: the whole Glue front in an axum 0.8 app
 //!
-//! A picking-list service (SPEC §7) as an axum [`Router`], protected by the
-//! glue-auth layers and composed with the usual tower-http middleware:
+//! A picking-list service (SPEC §7) as an axum [`Router`], behind the three
+//! glue-auth layers in the documented order and composed with the usual
+//! tower-http middleware:
 //!
 //! ```text
 //! TraceLayer ─► CorsLayer ─► TimeoutLayer ─► RequestBodyLimitLayer
-//!   ─► BearerAuthLayer ─► ScopeLayer::spryker() ─► Router (handlers take Principal / Claims)
+//!   ─► BearerAuthLayer ─► ScopeLayer::spryker() ─► TokenEndpointLayer ─► Router (handlers take Principal / Claims)
 //! ```
 //!
-//! - [`BearerAuthLayer`] validates `Authorization: Bearer <JWT>` and puts the
-//!   [`Principal`] and [`Claims`] into the request extensions; handlers take
-//!   them as extractors (feature `axum` of `glue-auth-core`).
+//! - [`BearerAuthLayer`] validates `Authorization: Bearer <JWT>`, once per
+//!   request, and puts the [`Principal`] and [`Claims`] into the request
+//!   extensions; handlers take them as extractors (feature `axum` of
+//!   `glue-auth-core`).
 //! - [`ScopeLayer::spryker`] enforces Spryker's route table before any handler
-//!   runs: picking lists are for users and warehouses, the item PATCH for
-//!   users only (SPEC §5.2).
+//!   runs: `POST /token` is public, `POST /warehouse-tokens` needs a user with
+//!   a user scope, picking lists are for users and warehouses, the item PATCH
+//!   for users only (SPEC §5.2).
+//! - [`TokenEndpointLayer`](glue_auth_token::TokenEndpointLayer) answers
+//!   `POST /token` (Spryker's password grant) and `POST /warehouse-tokens`
+//!   (201, a token of the user's active warehouse, read from the [`Claims`]
+//!   the bearer layer found; it never verifies a token itself) and forwards
+//!   everything else to the router. It signs with the RSA **private** key
+//!   whose public half the bearer layer validates against. Users and
+//!   assignments: [`MemoryDirectory::demo`] (`sonia@spryker.com` /
+//!   `change123`, assigned to warehouse 1).
 //! - `CorsLayer` answers browser preflights (they never carry a token; the
 //!   scope layer lets `OPTIONS` pass anyway), `TimeoutLayer` bounds each
 //!   request, `RequestBodyLimitLayer` caps bodies at 64 KiB, `TraceLayer`
 //!   emits `tracing` spans (install a subscriber to see them).
 //!
 //! Every layer keeps axum's `Infallible` error and a body that axum can turn
-//! into a response, so the stack goes into [`Router::layer`] unchanged.
+//! into a response, so the stack goes into [`Router::layer`] unchanged (the
+//! router's fallback is layered too: `/token` and `/warehouse-tokens` need no
+//! route of their own).
 //!
 //! ## Run it
 //!
 //! ```text
-//! cargo run -p axum-picking -- --port 8080 --public-key path/to/public.pem
+//! cargo run -p axum-picking -- --port 8080 --private-key path/to/private.pem
 //! ```
 //!
-//! Both flags are optional (`PORT`, `GLUE_PUBLIC_KEY`; defaults 8080 and the
-//! workspace's test key). The service listens on `127.0.0.1`.
+//! Both flags are optional (`PORT`, `GLUE_PRIVATE_KEY`; defaults 8080 and the
+//! workspace's test key, `shared/fixtures/foreign-signer/test-private.pem`).
+//! The service listens on `127.0.0.1`. Log in, exchange the user token for a
+//! warehouse token, and work a picking list (`jq` picks the tokens out of
+//! the answers):
 //!
 //! ```text
-//! curl -H "Authorization: Bearer $TOKEN" -H 'Accept: application/vnd.api+json' \
+//! # Spryker's password grant: 200 {"token_type":"Bearer","expires_in":28800,"access_token":…,"refresh_token":…}
+//! TOKEN=$(curl -s -d 'grant_type=password&username=sonia%40spryker.com&password=change123' \
+//!      http://127.0.0.1:8080/token | jq -r .access_token)
+//!
+//! # The exchange: 201 [{"tokenType":"Bearer","expiresIn":604800,"accessToken":…,"refreshToken":…}]
+//! WAREHOUSE_TOKEN=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" \
+//!      http://127.0.0.1:8080/warehouse-tokens | jq -r '.[0].accessToken')
+//!
+//! curl -H "Authorization: Bearer $WAREHOUSE_TOKEN" -H 'Accept: application/vnd.api+json' \
 //!      http://127.0.0.1:8080/picking-lists
+//! # Changing picked quantities needs the user token (403 with the warehouse token):
 //! curl -X PATCH -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/vnd.api+json' \
 //!      -d '{"data":[{"type":"picking-list-items","id":"a1b2c3d4-0001-4000-8000-000000000001","attributes":{"picked":2}}]}' \
 //!      http://127.0.0.1:8080/picking-lists/7f2a0c1e-3b4d-5e6f-8a9b-0c1d2e3f4a5b/picking-list-items
@@ -41,18 +66,38 @@
 //!
 //! ## Use it from code
 //!
+//! [`app`] builds the router for a key; [`app_with`] takes your own
+//! [`Validator`] (clock, cache: its [`cache_stats`](Validator::cache_stats)
+//! count the signature checks) and [`TokenServer`].
+//!
 //! ```
 //! use axum::body::Body;
-//! use glue_auth_bearer::KeySet;
+//! use glue_auth_token::SigningKey;
 //! use http::{Request, StatusCode};
 //! use tower::ServiceExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let pem = std::fs::read(axum_picking::DEFAULT_PUBLIC_KEY).unwrap();
-//! let app = axum_picking::app(KeySet::from_pem(&pem).unwrap());
+//! let pem = std::fs::read(axum_picking::DEFAULT_PRIVATE_KEY).unwrap();
+//! let app = axum_picking::app(SigningKey::from_pem(&pem).unwrap());
 //!
-//! // No token: the scope layer refuses before the handler runs.
+//! // Allowed: the demo user logs in, then exchanges the token for a warehouse token.
+//! let login = Request::post("/token")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(Body::from("grant_type=password&username=sonia%40spryker.com&password=change123"))
+//!     .unwrap();
+//! let res = app.clone().oneshot(login).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::OK);
+//! let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+//! let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+//! let token = json["access_token"].as_str().unwrap();
+//! let exchange = Request::post("/warehouse-tokens")
+//!     .header("authorization", format!("Bearer {token}"))
+//!     .body(Body::empty())
+//!     .unwrap();
+//! assert_eq!(app.clone().oneshot(exchange).await.unwrap().status(), StatusCode::CREATED);
+//!
+//! // Refused: no token; the scope layer answers before the handler runs.
 //! let req = Request::get("/picking-lists").body(Body::empty()).unwrap();
 //! let res = app.oneshot(req).await.unwrap();
 //! assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -60,19 +105,20 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use bytes::Bytes;
-use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuthLayer, Validator};
 use glue_auth_core::{Claims, Envelope, GlueError, JSON_API, Principal};
 use glue_auth_scope::ScopeLayer;
+use glue_auth_token::{ClientAddress, MemoryDirectory, SigningKey, TokenServer};
 use http::header::{ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -83,10 +129,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// The workspace's test public key, the default for the demo.
-pub const DEFAULT_PUBLIC_KEY: &str = concat!(
+/// The workspace's test private key, the default for the demo. Its public
+/// half validates the tokens.
+pub const DEFAULT_PRIVATE_KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/foreign-signer/test-public.pem"
+    "/../../../shared/fixtures/foreign-signer/test-private.pem"
 );
 
 /// Largest accepted request body.
@@ -95,13 +142,37 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Time a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The whole app for `keys`, with Glue's default validation settings.
-pub fn app(keys: KeySet) -> Router {
-    app_with_validator(Validator::new(keys))
+/// The token endpoint of the demo: signs with `key`, users and warehouse
+/// assignments from [`MemoryDirectory::demo`], Spryker's default settings.
+///
+/// Failed logins are also counted per client address, read from axum's
+/// `ConnectInfo<SocketAddr>` (present when served as [`serve`] does, with
+/// `into_make_service_with_connect_info`).
+pub fn token_server(key: SigningKey) -> TokenServer {
+    let users = MemoryDirectory::demo();
+    TokenServer::builder(key, users.clone(), users)
+        .client_address(ClientAddress::custom(|parts| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip())
+        }))
+        .build()
+        .expect("the demo token server's settings are valid")
 }
 
-/// The whole app around your own [`Validator`] (clock, leeway, audiences).
-pub fn app_with_validator(validator: Validator) -> Router {
+/// The whole app for `key`: tokens are signed with it and validated against
+/// its public half, with Glue's default validation settings.
+pub fn app(key: SigningKey) -> Router {
+    let validator = Validator::new(key.key_set());
+    app_with(validator, token_server(key))
+}
+
+/// The whole app around your own [`Validator`] (clock, leeway, audiences,
+/// cache) and [`TokenServer`] (stores, lifetimes, throttling). The validator
+/// must accept the server's tokens (its key set holds the public half of the
+/// server's signing key).
+pub fn app_with(validator: Validator, tokens: TokenServer) -> Router {
     let middleware = ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .layer(
@@ -116,7 +187,8 @@ pub fn app_with_validator(validator: Validator) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(BearerAuthLayer::new(validator))
-        .layer(ScopeLayer::spryker());
+        .layer(ScopeLayer::spryker())
+        .layer(tokens.layer());
 
     Router::new()
         .route("/picking-lists", get(list_picking_lists))
@@ -132,8 +204,25 @@ pub fn app_with_validator(validator: Validator) -> Router {
 }
 
 /// Serves [`app`] on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, keys: KeySet) -> std::io::Result<()> {
-    axum::serve(listener, app(keys)).await
+pub async fn serve(listener: TcpListener, key: SigningKey) -> std::io::Result<()> {
+    let validator = Validator::new(key.key_set());
+    serve_with(listener, validator, token_server(key)).await
+}
+
+/// Serves [`app_with`] on `listener` until the process ends, with each
+/// connection's peer address as `ConnectInfo<SocketAddr>` (the token
+/// endpoint's per-address throttling reads it, see [`token_server`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    validator: Validator,
+    tokens: TokenServer,
+) -> std::io::Result<()> {
+    let app = app_with(validator, tokens);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 // ----- handlers ------------------------------------------------------------

@@ -1,65 +1,101 @@
-//! # hyper-picking: Glue authentication on plain hyper 1
+//! # hyper-picking: the whole Glue front on plain hyper 1
 //!
 //! A tiny picking-list service (SPEC §7) served by hyper 1 through
-//! `hyper-util`, protected by the two glue-auth layers stacked with a tower
-//! [`ServiceBuilder`]:
+//! `hyper-util`, behind the three glue-auth layers stacked with a tower
+//! [`ServiceBuilder`] in the documented order:
 //!
 //! ```text
-//! request ─► BearerAuthLayer ─► ScopeLayer::spryker() ─► PickingLists (this crate)
-//!            validates the JWT,    Spryker's route table:    in-memory picking lists,
-//!            Principal + Claims    warehouse-or-user, user   JSON:API answers
-//!            into the extensions   required, user scope
+//! request ─► BearerAuthLayer ─► ScopeLayer::spryker() ─► TokenEndpointLayer ─► PickingLists (this crate)
+//!            validates every     Spryker's route table:   answers POST /token     in-memory picking lists,
+//!            token once; Claims  who may call which       and /warehouse-tokens,  JSON:API answers
+//!            into the extensions route                    forwards the rest
 //! ```
 //!
-//! | route | who may call it |
-//! |---|---|
-//! | `GET /picking-lists`, `GET /picking-lists/{id}`, `POST /picking-lists/{id}/start-picking` | a user (`back-office-user`, `warehouse-user`, legacy `["user"]`) or a warehouse token |
-//! | `PATCH /picking-lists/{id}/picking-list-items` | a user only |
-//! | anything else | passes the layers; the handler answers 404 `007` "Not found" |
+//! | route | who may call it | answered by |
+//! |---|---|---|
+//! | `POST /token` | anyone (a bad token is still 401 `001`) | the token endpoint: Spryker's password grant |
+//! | `POST /warehouse-tokens` | a user (`back-office-user`, `warehouse-user`, legacy `["user"]`) | the token endpoint: 201, a token of the user's active warehouse |
+//! | `GET /picking-lists`, `GET /picking-lists/{id}`, `POST /picking-lists/{id}/start-picking` | a user (`back-office-user`, `warehouse-user`) or a warehouse token | the handler |
+//! | `PATCH /picking-lists/{id}/picking-list-items` | a user only | the handler |
+//! | anything else | passes the layers | the handler: 404 `007` "Not found" |
 //!
-//! Users see the picking lists of their assigned warehouses (the demo user
-//! `sonia@spryker.com`, `id_user` 4, works in warehouse 1); a warehouse token
-//! sees its own warehouse's lists.
+//! The token endpoint signs with the RSA **private** key; its public half is
+//! the key set the bearer layer validates against, so the tokens this service
+//! issues are the tokens it accepts (and so are Spryker's, signed by the same
+//! key pair). Its users and warehouse assignments are
+//! [`MemoryDirectory::demo`]: `sonia@spryker.com` / `change123` (`id_user` 4),
+//! assigned to warehouse 1. Users see the picking lists of their assigned
+//! warehouses; a warehouse token sees its own warehouse's lists.
 //!
 //! ## Run it
 //!
 //! ```text
-//! cargo run -p hyper-picking -- --port 8080 --public-key path/to/public.pem
+//! cargo run -p hyper-picking -- --port 8080 --private-key path/to/private.pem
 //! ```
 //!
-//! Both flags are optional: `PORT` and `GLUE_PUBLIC_KEY` work too, the port
+//! Both flags are optional: `PORT` and `GLUE_PRIVATE_KEY` work too, the port
 //! defaults to 8080 and the key to the workspace's test key
-//! (`shared/fixtures/foreign-signer/test-public.pem`). The service listens on
-//! `127.0.0.1`. Then, with a token signed by the matching private key (from
-//! the glue-gateway's `POST /token`, or Spryker's own):
+//! (`shared/fixtures/foreign-signer/test-private.pem`). The service listens on
+//! `127.0.0.1`. Log in, exchange the user token for a warehouse token, and use
+//! both (`jq` picks the tokens out of the answers):
 //!
 //! ```text
-//! curl -H "Authorization: Bearer $TOKEN" -H 'Accept: application/vnd.api+json' \
-//!      http://127.0.0.1:8080/picking-lists
-//! curl -i http://127.0.0.1:8080/picking-lists        # 403 "Authorization failed."
+//! # Spryker's password grant: 200 {"token_type":"Bearer","expires_in":28800,"access_token":…,"refresh_token":…}
+//! TOKEN=$(curl -s -d 'grant_type=password&username=sonia%40spryker.com&password=change123' \
+//!      http://127.0.0.1:8080/token | jq -r .access_token)
+//!
+//! # The exchange: 201 [{"tokenType":"Bearer","expiresIn":604800,"accessToken":…,"refreshToken":…}]
+//! WAREHOUSE_TOKEN=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" \
+//!      http://127.0.0.1:8080/warehouse-tokens | jq -r '.[0].accessToken')
+//!
+//! curl -H "Authorization: Bearer $WAREHOUSE_TOKEN" -H 'Accept: application/vnd.api+json' \
+//!      http://127.0.0.1:8080/picking-lists                       # warehouse 1's lists
+//! curl -i -X POST -H "Authorization: Bearer $WAREHOUSE_TOKEN" \
+//!      http://127.0.0.1:8080/warehouse-tokens                    # 403: a warehouse token cannot mint another
+//! curl -i http://127.0.0.1:8080/picking-lists                    # 403 "Authorization failed."
 //! ```
 //!
 //! ## Use it from code
 //!
-//! [`app`] builds the whole protected service without a socket, so tests can
-//! drive it with `tower::ServiceExt::oneshot`; [`serve`] runs it on a
-//! listener:
+//! [`app`] builds the whole front without a socket, so tests can drive it
+//! with `tower::ServiceExt::oneshot`; [`app_with`] takes your own
+//! [`Validator`] (clock, cache: its [`cache_stats`](Validator::cache_stats)
+//! count the signature checks) and [`TokenServer`]; [`serve`] and
+//! [`serve_with`] run them on a listener:
 //!
 //! ```
-//! use glue_auth_bearer::KeySet;
+//! use glue_auth_token::SigningKey;
 //! use http::{Request, StatusCode};
-//! use http_body_util::{BodyExt, Empty};
+//! use http_body_util::{BodyExt, Full};
 //! use tower::ServiceExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let pem = std::fs::read(hyper_picking::DEFAULT_PUBLIC_KEY).unwrap();
-//! let app = hyper_picking::app(KeySet::from_pem(&pem).unwrap());
+//! let pem = std::fs::read(hyper_picking::DEFAULT_PRIVATE_KEY).unwrap();
+//! let app = hyper_picking::app(SigningKey::from_pem(&pem).unwrap());
+//! let body = |s: &'static str| Full::new(bytes::Bytes::from_static(s.as_bytes()));
 //!
-//! // No token on a picking-list route: the scope layer answers, the handler never runs.
+//! // Allowed: the demo user logs in, then exchanges the token for a warehouse token.
+//! let login = Request::post("/token")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(body("grant_type=password&username=sonia%40spryker.com&password=change123"))
+//!     .unwrap();
+//! let res = app.clone().oneshot(login).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::OK);
+//! let json: serde_json::Value =
+//!     serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+//! let token = json["access_token"].as_str().unwrap();
+//! let exchange = Request::post("/warehouse-tokens")
+//!     .header("authorization", format!("Bearer {token}"))
+//!     .body(body(""))
+//!     .unwrap();
+//! let res = app.clone().oneshot(exchange).await.unwrap();
+//! assert_eq!(res.status(), StatusCode::CREATED);
+//!
+//! // Refused: no token on a picking-list route; the scope layer answers, the handler never runs.
 //! let req = Request::get("/picking-lists")
 //!     .header("accept", "application/vnd.api+json")
-//!     .body(Empty::<bytes::Bytes>::new())
+//!     .body(body(""))
 //!     .unwrap();
 //! let res = app.oneshot(req).await.unwrap();
 //! assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -78,10 +114,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuth, BearerAuthLayer, Validator};
 use glue_auth_core::{Envelope, GlueError, JSON_API, Principal};
 use glue_auth_scope::{Scope, ScopeLayer};
+use glue_auth_token::{MemoryDirectory, SigningKey, TokenEndpoint, TokenServer};
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
@@ -91,38 +127,73 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tower::{Service, ServiceBuilder};
 
-/// The workspace's test public key, the default for the demo.
-pub const DEFAULT_PUBLIC_KEY: &str = concat!(
+/// The workspace's test private key, the default for the demo. Its public
+/// half validates the tokens.
+pub const DEFAULT_PRIVATE_KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/foreign-signer/test-public.pem"
+    "/../../../shared/fixtures/foreign-signer/test-private.pem"
 );
 
-/// The protected service: bearer layer, then the Spryker scope table, then
-/// the picking-list handler.
-pub type App = BearerAuth<Scope<PickingLists>>;
+/// The whole front: bearer layer, the Spryker scope table, the token
+/// endpoint, then the picking-list handler.
+pub type App = BearerAuth<Scope<TokenEndpoint<PickingLists>>>;
 
-/// The whole protected service for `keys`, with Glue's default validation
-/// settings.
-pub fn app(keys: KeySet) -> App {
-    app_with_validator(Validator::new(keys))
+/// The token endpoint of the demo: signs with `key`, users and warehouse
+/// assignments from [`MemoryDirectory::demo`], Spryker's default settings.
+///
+/// Failed logins are also counted per client address when the request
+/// carries the peer `SocketAddr` in its extensions, as [`serve`] arranges.
+pub fn token_server(key: SigningKey) -> TokenServer {
+    let users = MemoryDirectory::demo();
+    TokenServer::builder(key, users.clone(), users)
+        .build()
+        .expect("the demo token server's settings are valid")
 }
 
-/// The whole protected service around your own [`Validator`] (clock, leeway,
-/// audiences, cache).
-pub fn app_with_validator(validator: Validator) -> App {
+/// The whole front for `key`: tokens are signed with it and validated against
+/// its public half, with Glue's default validation settings.
+pub fn app(key: SigningKey) -> App {
+    let validator = Validator::new(key.key_set());
+    app_with(validator, token_server(key))
+}
+
+/// The whole front around your own [`Validator`] (clock, leeway, audiences,
+/// cache) and [`TokenServer`] (stores, lifetimes, throttling). The validator
+/// must accept the server's tokens (its key set holds the public half of the
+/// server's signing key).
+pub fn app_with(validator: Validator, tokens: TokenServer) -> App {
     ServiceBuilder::new()
         .layer(BearerAuthLayer::new(validator))
         .layer(ScopeLayer::spryker())
+        .layer(tokens.layer())
         .service(PickingLists::demo())
 }
 
 /// Serves [`app`] on `listener` (HTTP/1.1 and HTTP/2), one task per
 /// connection, until accepting fails.
-pub async fn serve(listener: TcpListener, keys: KeySet) -> std::io::Result<()> {
-    let app = app(keys);
+pub async fn serve(listener: TcpListener, key: SigningKey) -> std::io::Result<()> {
+    let validator = Validator::new(key.key_set());
+    serve_with(listener, validator, token_server(key)).await
+}
+
+/// Serves [`app_with`] on `listener`. Each request carries the peer's
+/// `SocketAddr` in its extensions, so failed logins are throttled per client
+/// address too (SPEC §2).
+pub async fn serve_with(
+    listener: TcpListener,
+    validator: Validator,
+    tokens: TokenServer,
+) -> std::io::Result<()> {
+    let app = app_with(validator, tokens);
     loop {
-        let (stream, _peer) = listener.accept().await?;
-        let service = TowerToHyperService::new(app.clone());
+        let (stream, peer) = listener.accept().await?;
+        let service = ServiceBuilder::new()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(peer);
+                req
+            })
+            .service(app.clone());
+        let service = TowerToHyperService::new(service);
         tokio::spawn(async move {
             // A client that goes away mid-request is not our error to report.
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

@@ -1,19 +1,36 @@
-//! # tonic-picking: Glue authentication for a tonic 0.14 gRPC service
+//! # tonic-picking: the whole Glue front for a tonic 0.14 gRPC service
 //!
 //! A picking-list gRPC service (`fulfillment.v1.PickingLists`, see
-//! `proto/picking.proto`) protected by the glue-auth layers, answering
-//! refusals the gRPC way: trailers-only responses with `grpc-status` 16
-//! UNAUTHENTICATED or 7 PERMISSION_DENIED (SPEC §5.3).
+//! `proto/picking.proto`) behind the three glue-auth layers in the documented
+//! order, answering refusals the gRPC way: trailers-only responses with
+//! `grpc-status` 16 UNAUTHENTICATED or 7 PERMISSION_DENIED (SPEC §5.3).
 //!
 //! ```text
-//! tonic Server ─► BearerAuthLayer (GrpcRejection) ─► ScopeLayer (GrpcRejection) ─► PickingListsServer
+//! tonic Server ─► BearerAuthLayer ─► ScopeLayer ─► TokenEndpointLayer ─► PickingListsServer
+//!                 (GrpcRejection)    (GrpcRejection,  (GrpcRejection)
+//!                                     route_table())
 //! ```
 //!
-//! | method | policy | no token | bad token | warehouse token |
-//! |---|---|---|---|---|
-//! | `ListPickingLists`, `GetPickingList`, `StartPicking` | [warehouse or user](Policy::warehouse_or_user) | 7 | 16 | OK |
-//! | `UpdateItems` | [user required](Policy::user_required) + [user scope](Policy::user_scope_with_warehouse_user) | 16 | 16 | 7 |
-//! | anything else | [denied](glue_auth_scope::RouteTableBuilder::deny_unmatched) | 16 | 16 | 7 |
+//! The token endpoint is plain HTTP on the same HTTP/2 port: `POST /token`
+//! (Spryker's password grant) and `POST /warehouse-tokens` (201, a token of
+//! the user's active warehouse, read from the claims the bearer layer found;
+//! the endpoint never verifies a token itself). Its refusals go through the
+//! same gRPC responder (no active warehouse: 7). It signs with the RSA
+//! **private** key whose public half the bearer layer validates against;
+//! users and assignments are [`MemoryDirectory::demo`] (`sonia@spryker.com` /
+//! `change123`, assigned to warehouse 1).
+//!
+//! | route | policy | no token | bad token | warehouse token | user token |
+//! |---|---|---|---|---|---|
+//! | `POST /token` (HTTP) | [public](Policy::public) | the endpoint | 16 | the endpoint | the endpoint |
+//! | `POST /warehouse-tokens` (HTTP) | [user required](Policy::user_required) + [user scope](Policy::user_scope_with_warehouse_user) | 16 | 16 | 7 | HTTP 201 |
+//! | `ListPickingLists`, `GetPickingList`, `StartPicking` | [warehouse or user](Policy::warehouse_or_user) | 16 | 16 | OK | OK (legacy `["user"]`: 7) |
+//! | `UpdateItems` | user required + user scope | 16 | 16 | 7 | OK |
+//! | anything else | [denied](glue_auth_scope::RouteTableBuilder::deny_unmatched) | 16 | 16 | 7 | 7 |
+//!
+//! The two token routes take their policies from Spryker's preset
+//! ([`RouteTable::spryker_backend`]), so they are guarded exactly as in the
+//! HTTP examples ([`route_table`]).
 //!
 //! Handlers read the caller from the request extensions
 //! (`request.extensions().get::<Principal>()`): tonic carries the HTTP
@@ -32,28 +49,54 @@
 //! ## Run it
 //!
 //! ```text
-//! cargo run -p tonic-picking -- --port 50051 --public-key path/to/public.pem
-//! grpcurl -plaintext -import-path examples/tonic-picking/proto -proto picking.proto \
-//!     -H "authorization: Bearer $TOKEN" 127.0.0.1:50051 fulfillment.v1.PickingLists/ListPickingLists
+//! cargo run -p tonic-picking -- --port 50051 --private-key path/to/private.pem
 //! ```
 //!
-//! Both flags are optional (`PORT`, `GLUE_PUBLIC_KEY`; defaults 50051 and the
-//! workspace's test key). The service listens on `127.0.0.1`.
+//! Both flags are optional (`PORT`, `GLUE_PRIVATE_KEY`; defaults 50051 and the
+//! workspace's test key, `shared/fixtures/foreign-signer/test-private.pem`).
+//! The service listens on `127.0.0.1` and speaks HTTP/2 only (hence curl's
+//! `--http2-prior-knowledge`). Log in, exchange the user token for a
+//! warehouse token, and call the gRPC service with it:
+//!
+//! ```text
+//! # Spryker's password grant: 200 {"token_type":"Bearer","expires_in":28800,"access_token":…,"refresh_token":…}
+//! TOKEN=$(curl -s --http2-prior-knowledge \
+//!      -d 'grant_type=password&username=sonia%40spryker.com&password=change123' \
+//!      http://127.0.0.1:50051/token | jq -r .access_token)
+//!
+//! # The exchange: 201 [{"tokenType":"Bearer","expiresIn":604800,"accessToken":…,"refreshToken":…}]
+//! WAREHOUSE_TOKEN=$(curl -s --http2-prior-knowledge -X POST -H "Authorization: Bearer $TOKEN" \
+//!      http://127.0.0.1:50051/warehouse-tokens | jq -r '.[0].accessToken')
+//!
+//! grpcurl -plaintext -import-path examples/tonic-picking/proto -proto picking.proto \
+//!     -H "authorization: Bearer $WAREHOUSE_TOKEN" 127.0.0.1:50051 fulfillment.v1.PickingLists/ListPickingLists
+//!
+//! # A warehouse token cannot mint another: trailers-only, grpc-status: 7
+//! curl -si --http2-prior-knowledge -X POST -H "Authorization: Bearer $WAREHOUSE_TOKEN" \
+//!      http://127.0.0.1:50051/warehouse-tokens
+//! ```
 //!
 //! ## Use it from code
 //!
+//! [`app`] builds the whole front for a key without a socket; [`app_with`]
+//! takes your own [`Validator`] (clock, cache: its
+//! [`cache_stats`](Validator::cache_stats) count the signature checks) and
+//! [`TokenServer`]; [`serve`] and [`serve_with`] run tonic's server with the
+//! same layers ([`auth_layers`]).
+//!
 //! ```
-//! use glue_auth_bearer::KeySet;
+//! use glue_auth_token::SigningKey;
 //! use tonic_picking::proto::{ListPickingListsRequest, ListPickingListsResponse};
 //! use tonic_prost::ProstCodec;
+//! use tower::ServiceExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let pem = std::fs::read(tonic_picking::DEFAULT_PUBLIC_KEY).unwrap();
-//! let app = tonic_picking::app(KeySet::from_pem(&pem).unwrap());
+//! let pem = std::fs::read(tonic_picking::DEFAULT_PRIVATE_KEY).unwrap();
+//! let app = tonic_picking::app(SigningKey::from_pem(&pem).unwrap());
 //!
 //! // tonic's client drives the service in-process, no socket.
-//! let mut client = tonic::client::Grpc::new(app);
+//! let mut client = tonic::client::Grpc::new(app.clone());
 //! client.ready().await.unwrap();
 //! let status = client
 //!     .unary::<_, ListPickingListsResponse, _>(
@@ -65,6 +108,21 @@
 //!     .unwrap_err();
 //! // No token on a picking-list method: UNAUTHENTICATED from the scope layer.
 //! assert_eq!(status.code(), tonic::Code::Unauthenticated);
+//!
+//! // The token endpoint is HTTP on the same service: a login is Spryker's 200 …
+//! let login = http::Request::post("/token")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(tonic::body::Body::new(String::from(
+//!         "grant_type=password&username=sonia%40spryker.com&password=change123",
+//!     )))
+//!     .unwrap();
+//! assert_eq!(app.clone().oneshot(login).await.unwrap().status(), 200);
+//! // … and an exchange without a token is refused trailers-only, grpc-status 16.
+//! let exchange = http::Request::post("/warehouse-tokens")
+//!     .body(tonic::body::Body::empty())
+//!     .unwrap();
+//! let res = app.oneshot(exchange).await.unwrap();
+//! assert_eq!(res.headers()["grpc-status"], "16");
 //! # }
 //! ```
 
@@ -74,12 +132,15 @@ pub mod server;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use glue_auth_bearer::KeySet;
 use glue_auth_bearer::{BearerAuth, BearerAuthLayer, Validator};
 use glue_auth_core::{GrpcRejection, Principal};
 use glue_auth_scope::{Policy, RouteTable, Scope, ScopeLayer};
+use glue_auth_token::{
+    ClientAddress, MemoryDirectory, SigningKey, TokenEndpoint, TokenEndpointLayer, TokenServer,
+};
+use http::Method;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
+use tonic::transport::server::{TcpConnectInfo, TcpIncoming};
 use tonic::{Request, Response, Status};
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
@@ -90,25 +151,49 @@ use crate::proto::{
 };
 use crate::server::{PickingListsServer, SERVICE_NAME};
 
-/// The workspace's test public key, the default for the demo.
-pub const DEFAULT_PUBLIC_KEY: &str = concat!(
+/// The workspace's test private key, the default for the demo. Its public
+/// half validates the tokens.
+pub const DEFAULT_PRIVATE_KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/foreign-signer/test-public.pem"
+    "/../../../shared/fixtures/foreign-signer/test-private.pem"
 );
 
-/// The protected service: bearer layer, scope layer, picking-list server.
-pub type App =
-    BearerAuth<Scope<PickingListsServer<DemoPickingLists>, GrpcRejection>, GrpcRejection>;
-
-/// The two auth layers, both answering with gRPC status codes.
-pub type AuthLayers = ServiceBuilder<
-    Stack<ScopeLayer<GrpcRejection>, Stack<BearerAuthLayer<GrpcRejection>, Identity>>,
+/// The whole front: bearer layer, scope layer, token endpoint, picking-list
+/// server, every refusal a gRPC status.
+pub type App = BearerAuth<
+    Scope<TokenEndpoint<PickingListsServer<DemoPickingLists>, GrpcRejection>, GrpcRejection>,
+    GrpcRejection,
 >;
 
-/// Who may call which method (see the table in the crate docs).
+/// The three layers with gRPC answers, in the documented order.
+pub type AuthLayers = ServiceBuilder<
+    Stack<
+        TokenEndpointLayer<GrpcRejection>,
+        Stack<ScopeLayer<GrpcRejection>, Stack<BearerAuthLayer<GrpcRejection>, Identity>>,
+    >,
+>;
+
+/// Who may call which route (see the table in the crate docs): the two token
+/// routes as in Spryker's preset, the picking-list methods, everything else
+/// denied.
 pub fn route_table() -> RouteTable {
+    // `POST /token` public, `POST /warehouse-tokens` user required + user
+    // scope (warehouse-user allowed): taken from the preset, not restated.
+    let spryker = RouteTable::spryker_backend();
+    let preset = |path: &str| {
+        spryker
+            .find(&Method::POST, path)
+            .cloned()
+            .expect("a route of the Spryker preset")
+    };
     let warehouse_or_user = Policy::warehouse_or_user;
     RouteTable::builder()
+        .route(Method::POST, "/token", preset("/token"))
+        .route(
+            Method::POST,
+            "/warehouse-tokens",
+            preset("/warehouse-tokens"),
+        )
         .grpc_method(SERVICE_NAME, "ListPickingLists", warehouse_or_user())
         .grpc_method(SERVICE_NAME, "GetPickingList", warehouse_or_user())
         .grpc_method(SERVICE_NAME, "StartPicking", warehouse_or_user())
@@ -122,29 +207,63 @@ pub fn route_table() -> RouteTable {
         .expect("the example's route table is valid")
 }
 
-/// The bearer and scope layers with gRPC answers, ready for
-/// `tonic::transport::Server::builder().layer(..)` or a [`ServiceBuilder`].
-pub fn auth_layers(validator: Validator) -> AuthLayers {
+/// The token endpoint of the demo: signs with `key`, users and warehouse
+/// assignments from [`MemoryDirectory::demo`], Spryker's default settings.
+///
+/// Failed logins are also counted per client address, read from the
+/// [`TcpConnectInfo`] tonic's server puts into every request.
+pub fn token_server(key: SigningKey) -> TokenServer {
+    let users = MemoryDirectory::demo();
+    TokenServer::builder(key, users.clone(), users)
+        .client_address(ClientAddress::custom(|parts| {
+            parts
+                .extensions
+                .get::<TcpConnectInfo>()
+                .and_then(TcpConnectInfo::remote_addr)
+                .map(|addr| addr.ip())
+        }))
+        .build()
+        .expect("the demo token server's settings are valid")
+}
+
+/// Bearer, scope and token endpoint, all answering with gRPC status codes,
+/// ready for `tonic::transport::Server::builder().layer(..)` or a
+/// [`ServiceBuilder`].
+pub fn auth_layers(validator: Validator, tokens: TokenServer) -> AuthLayers {
     ServiceBuilder::new()
         .layer(BearerAuthLayer::new(validator).responder(GrpcRejection))
         .layer(ScopeLayer::with_responder(route_table(), GrpcRejection))
+        .layer(tokens.layer().responder(GrpcRejection))
 }
 
-/// The whole protected service for `keys`, with Glue's default validation
-/// settings, to drive without a socket (tests, `tonic::client::Grpc`).
-pub fn app(keys: KeySet) -> App {
-    app_with_validator(Validator::new(keys))
+/// The whole front for `key` (tokens signed with it, validated against its
+/// public half, Glue's default validation settings), to drive without a
+/// socket (tests, `tonic::client::Grpc`).
+pub fn app(key: SigningKey) -> App {
+    let validator = Validator::new(key.key_set());
+    app_with(validator, token_server(key))
 }
 
-/// The whole protected service around your own [`Validator`].
-pub fn app_with_validator(validator: Validator) -> App {
-    auth_layers(validator).service(PickingListsServer::new(DemoPickingLists::default()))
+/// The whole front around your own [`Validator`] (clock, leeway, audiences,
+/// cache) and [`TokenServer`]. The validator must accept the server's tokens.
+pub fn app_with(validator: Validator, tokens: TokenServer) -> App {
+    auth_layers(validator, tokens).service(PickingListsServer::new(DemoPickingLists::default()))
 }
 
-/// Serves the protected service with tonic's server (HTTP/2) on `listener`.
-pub async fn serve(listener: TcpListener, keys: KeySet) -> Result<(), tonic::transport::Error> {
+/// Serves [`app`]'s stack with tonic's server (HTTP/2) on `listener`.
+pub async fn serve(listener: TcpListener, key: SigningKey) -> Result<(), tonic::transport::Error> {
+    let validator = Validator::new(key.key_set());
+    serve_with(listener, validator, token_server(key)).await
+}
+
+/// Serves [`app_with`]'s stack with tonic's server (HTTP/2) on `listener`.
+pub async fn serve_with(
+    listener: TcpListener,
+    validator: Validator,
+    tokens: TokenServer,
+) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .layer(auth_layers(Validator::new(keys)))
+        .layer(auth_layers(validator, tokens))
         .serve_with_incoming(
             PickingListsServer::new(DemoPickingLists::default()),
             TcpIncoming::from(listener),

@@ -1,28 +1,31 @@
 //! Runs the tonic picking-list example on `127.0.0.1`.
 //!
-//! `tonic-picking [--port N] [--public-key PATH]`; also `PORT` and
-//! `GLUE_PUBLIC_KEY`. Port 0 picks a free port; the bound address is printed
+//! `tonic-picking [--port N] [--private-key PATH]`; also `PORT` and
+//! `GLUE_PRIVATE_KEY`. Port 0 picks a free port; the bound address is printed
 //! as `listening on grpc://ADDR`.
+//!
+//! The private key signs the tokens of `POST /token` and
+//! `POST /warehouse-tokens`; its public half validates every request.
 
 use std::process::ExitCode;
 
-use glue_auth_bearer::KeySet;
+use glue_auth_token::SigningKey;
 
 fn main() -> ExitCode {
     let (port, key_path) = match args() {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("{e}\nusage: tonic-picking [--port N] [--public-key PATH]");
+            eprintln!("{e}\nusage: tonic-picking [--port N] [--private-key PATH]");
             return ExitCode::from(2);
         }
     };
-    let keys = match std::fs::read(&key_path)
+    let key = match std::fs::read(&key_path)
         .map_err(|e| e.to_string())
-        .and_then(|pem| KeySet::from_pem(&pem).map_err(|e| e.to_string()))
+        .and_then(|pem| SigningKey::from_pem(&pem).map_err(|e| e.to_string()))
     {
-        Ok(keys) => keys,
+        Ok(key) => key,
         Err(e) => {
-            eprintln!("cannot load the public key {key_path}: {e}");
+            eprintln!("cannot load the private key {key_path}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         println!("listening on grpc://{}", listener.local_addr()?);
-        tonic_picking::serve(listener, keys)
+        tonic_picking::serve(listener, key)
             .await
             .map_err(std::io::Error::other)
     });
@@ -49,15 +52,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--port`/`PORT` (default 50051) and `--public-key`/`GLUE_PUBLIC_KEY`.
+/// `--port`/`PORT` (default 50051) and `--private-key`/`GLUE_PRIVATE_KEY`
+/// (default: the workspace's test private key).
 fn args() -> Result<(u16, String), String> {
     let mut port = std::env::var("PORT").ok();
-    let mut key = std::env::var("GLUE_PUBLIC_KEY").ok();
+    let mut key = std::env::var("GLUE_PRIVATE_KEY").ok();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let slot = match arg.as_str() {
             "--port" => &mut port,
-            "--public-key" => &mut key,
+            "--private-key" => &mut key,
             other => return Err(format!("unknown argument {other:?}")),
         };
         *slot = Some(it.next().ok_or_else(|| format!("{arg} needs a value"))?);
@@ -66,6 +70,6 @@ fn args() -> Result<(u16, String), String> {
         Some(p) => p.parse().map_err(|_| format!("invalid port {p:?}"))?,
         None => 50051,
     };
-    let key = key.unwrap_or_else(|| tonic_picking::DEFAULT_PUBLIC_KEY.to_owned());
+    let key = key.unwrap_or_else(|| tonic_picking::DEFAULT_PRIVATE_KEY.to_owned());
     Ok((port, key))
 }

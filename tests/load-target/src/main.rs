@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! glue-auth-load-target bare   [PORT]   hyper + a handler answering one constant JSON:API document
-//! glue-auth-load-target layers [PORT]   the same, behind TokenEndpointLayer + BearerAuthLayer + ScopeLayer::spryker()
+//! glue-auth-load-target layers [PORT]   the same, behind BearerAuthLayer → ScopeLayer::spryker() → TokenEndpointLayer
 //! glue-auth-load-target mint            prints a Back Office user token the `layers` server accepts
 //! ```
 //!
