@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loopback load test: the same hyper server with one constant picking-list
-# answer, bare and behind TokenEndpointLayer + BearerAuthLayer +
-# ScopeLayer::spryker(), measured side by side in one run, alternating.
+# answer, bare and behind BearerAuthLayer + ScopeLayer::spryker() +
+# TokenEndpointLayer, measured side by side in one run, alternating.
 #
 #   bash scripts/load.sh            # 2 rounds x 10 s per server, 32 connections
 #   ROUNDS=3 DURATION=15 CONNS=64 bash scripts/load.sh
