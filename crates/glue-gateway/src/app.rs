@@ -32,6 +32,7 @@ use tower::util::Either;
 use tower::{Layer, ServiceExt};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
+use crate::assignments::Assignments;
 use crate::body::{Body, BoxError, boxed, full};
 use crate::config::{ConfigError, Settings};
 use crate::demo::Demo;
@@ -242,7 +243,11 @@ impl Gateway {
                 s.principal_headers.clone(),
                 s.body_limit,
             ))),
-            None => Backend::Demo(Demo::new(Arc::clone(&reads), s.body_limit)),
+            None => Backend::Demo(Demo::new(
+                Arc::clone(&reads),
+                Assignments::new(stores.assignment_store(), Some(Arc::clone(&reads))),
+                s.body_limit,
+            )),
         };
         // The token endpoint answers behind the scope layer: the route table
         // decides who may call /warehouse-tokens; the bearer layer has

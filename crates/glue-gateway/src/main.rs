@@ -8,6 +8,7 @@
 
 mod admin;
 mod app;
+mod assignments;
 mod body;
 mod config;
 mod demo;
