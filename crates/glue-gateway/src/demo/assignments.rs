@@ -289,4 +289,101 @@ mod tests {
         assert_eq!(f.is_active, Some(true));
         assert_eq!(f.warehouse_uuid, None);
     }
+
+    /// A store that is down: every call fails.
+    #[derive(Debug)]
+    struct Down;
+
+    fn down<'a, T: Send + 'a>() -> glue_auth_token::store::StoreFuture<'a, T> {
+        Box::pin(async {
+            Err(glue_auth_token::store::StoreError::unavailable(
+                std::io::Error::other("down"),
+            ))
+        })
+    }
+
+    impl glue_auth_token::store::AssignmentStore for Down {
+        fn user_by_uuid<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> glue_auth_token::store::StoreFuture<'a, Option<glue_auth_token::store::UserRecord>>
+        {
+            down()
+        }
+        fn find_warehouse<'a>(
+            &'a self,
+            _: glue_auth_token::store::WarehouseRef<'a>,
+        ) -> glue_auth_token::store::StoreFuture<'a, Option<glue_auth_token::store::Warehouse>>
+        {
+            down()
+        }
+        fn list_assignments<'a>(
+            &'a self,
+            _: &'a AssignmentFilter,
+        ) -> glue_auth_token::store::StoreFuture<'a, Vec<Assignment>> {
+            down()
+        }
+        fn create_assignment(
+            &self,
+            _: NewAssignment,
+        ) -> glue_auth_token::store::StoreFuture<'_, glue_auth_token::store::AssignmentResult>
+        {
+            down()
+        }
+        fn set_assignment_active<'a>(
+            &'a self,
+            _: &'a str,
+            _: bool,
+        ) -> glue_auth_token::store::StoreFuture<'a, glue_auth_token::store::AssignmentResult>
+        {
+            down()
+        }
+        fn delete_assignment<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> glue_auth_token::store::StoreFuture<'a, glue_auth_token::store::AssignmentResult>
+        {
+            down()
+        }
+    }
+
+    #[test]
+    fn a_store_that_is_down_is_503_with_retry_after() {
+        use glue_auth_core::{NumericDate, Principal, Scopes, UserPrincipal};
+        use http_body_util::{BodyExt, Full};
+        use std::sync::Arc;
+
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = glue_auth_token::MemoryDirectory::demo();
+            let reads = Arc::new(crate::reads::Reads::new(Arc::new(dir)));
+            let rules = crate::assignments::Assignments::new(Arc::new(Down), None);
+            let demo = Demo::new(reads, rules, 1024);
+            let claims = Claims::builder(
+                Principal::User(UserPrincipal::new(4, "u", None::<String>)),
+                Scopes::from_iter(["user", "back-office-user"]),
+            )
+            .expires_at(NumericDate::from_micros(i64::MAX / 2))
+            .build();
+            for (method, path) in [
+                ("GET", "/warehouse-user-assignments"),
+                ("DELETE", "/warehouse-user-assignments/x"),
+            ] {
+                let mut req = http::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .body(Full::<Bytes>::default())
+                    .unwrap();
+                req.extensions_mut().insert(claims.clone());
+                let res = demo.call(req).await;
+                assert_eq!(res.status(), 503);
+                assert_eq!(res.headers()["retry-after"], "5");
+                let body = res.into_body().collect().await.unwrap().to_bytes();
+                let doc: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(doc["errors"][0]["status"], 503, "{doc}");
+            }
+        });
+    }
 }
