@@ -313,6 +313,16 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_MAX_QUEUED_HASHES", value_name = "N")]
     pub(crate) max_queued_hashes: Option<usize>,
 
+    /// Requests to routes outside Spryker's route table: `deny` (refused;
+    /// the default with an upstream), `authenticated` (any valid token) or
+    /// `public` (the default of the demo service, which answers 404).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_UNMATCHED_ROUTES",
+        value_name = "deny|authenticated|public"
+    )]
+    pub(crate) unmatched_routes: Option<String>,
+
     // ---- browser / headers -------------------------------------------
     /// CORS allowed origins: empty (no CORS, default), one origin, a comma list, or `*`.
     #[arg(long, env = "GLUE_BACKEND_CORS_ALLOW_ORIGIN", value_name = "ORIGINS")]
@@ -409,7 +419,7 @@ impl Options {
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
             throttle_per_address, throttle_window, client_ip_header, max_concurrent_hashes,
-            max_queued_hashes, cors_allow_origin, security_headers, header_user_uuid,
+            max_queued_hashes, unmatched_routes, cors_allow_origin, security_headers, header_user_uuid,
             header_user_id, header_warehouse_id, header_scopes, request_timeout,
             header_read_timeout, max_header_size, body_limit, max_connections,
             h2_max_concurrent_streams, shutdown_timeout, metrics, log, log_format,
@@ -485,6 +495,14 @@ pub(crate) struct DatabaseSettings {
     pub(crate) connect_timeout: Duration,
 }
 
+/// What happens to requests outside the route table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unmatched {
+    Deny,
+    Authenticated,
+    Public,
+}
+
 /// CORS origins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cors {
@@ -522,6 +540,7 @@ pub(crate) struct Settings {
     pub(crate) hashing: HashingSettings,
     pub(crate) cors: Cors,
     pub(crate) security_headers: bool,
+    pub(crate) unmatched_routes: Unmatched,
     pub(crate) principal_headers: PrincipalHeaders,
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -932,6 +951,19 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         max_queued: o.max_queued_hashes.unwrap_or(64),
         ..HashingSettings::default()
     };
+    let unmatched_routes = match o.unmatched_routes.as_deref().map(str::trim) {
+        None | Some("") if upstream.is_some() => Unmatched::Deny,
+        None | Some("") => Unmatched::Public,
+        Some("deny") => Unmatched::Deny,
+        Some("authenticated") => Unmatched::Authenticated,
+        Some("public") => Unmatched::Public,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "unmatched_routes",
+                format!("{other:?} is not one of deny, authenticated, public"),
+            ));
+        }
+    };
     let cors = match o.cors_allow_origin.as_deref().map(str::trim) {
         None | Some("") => Cors::Off,
         Some("*") => Cors::Any,
@@ -1057,6 +1089,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         hashing,
         cors,
         security_headers: o.security_headers.unwrap_or(true),
+        unmatched_routes,
         principal_headers,
         request_timeout: secs(o.request_timeout, 30, "request_timeout", 1)?,
         header_read_timeout: secs(o.header_read_timeout, 10, "header_read_timeout", 1)?,

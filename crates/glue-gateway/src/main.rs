@@ -16,6 +16,7 @@ mod keys;
 mod observe;
 mod proxy;
 mod reads;
+mod screen;
 mod server;
 mod stack;
 mod stores;

@@ -11,7 +11,16 @@ use common::*;
 fn principal_headers_are_forwarded_and_spoofed_ones_stripped() {
     let up = Upstream::start(Duration::ZERO);
     let url = format!("http://{}/backend", up.addr);
-    let gw = Gateway::start(&["--upstream", &url, "--header-scopes", "x-scopes"]);
+    // `/health-check` is outside Spryker's table: public here (the default
+    // in proxy mode is `deny`, tested in proxy_screening.rs).
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--header-scopes",
+        "x-scopes",
+        "--unmatched-routes",
+        "public",
+    ]);
     let user = gw.login();
     let wh = gw.warehouse_token(&user);
 
@@ -133,7 +142,7 @@ fn upstream_down_is_a_502_with_a_glue_body() {
 fn sigterm_lets_the_in_flight_request_finish() {
     let up = Upstream::start(Duration::from_millis(1500));
     let url = format!("http://{}", up.addr);
-    let mut gw = Gateway::start(&["--upstream", &url]);
+    let mut gw = Gateway::start(&["--upstream", &url, "--unmatched-routes", "authenticated"]);
     let token = gw.login();
     let slow = gw.get("/slow").bearer(&token);
     let in_flight = std::thread::spawn(move || slow.send());
@@ -165,7 +174,14 @@ fn sigterm_lets_the_in_flight_request_finish() {
 fn a_slow_upstream_hits_the_request_timeout() {
     let up = Upstream::start(Duration::from_millis(2500));
     let url = format!("http://{}", up.addr);
-    let gw = Gateway::start(&["--upstream", &url, "--request-timeout", "1"]);
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--request-timeout",
+        "1",
+        "--unmatched-routes",
+        "authenticated",
+    ]);
     let token = gw.login();
     let res = gw.get("/slow").bearer(&token).send();
     assert_eq!(res.status, 504, "{}", res.text());
@@ -295,7 +311,14 @@ fn a_chunked_body_over_the_limit_answers_502() {
         }
     });
     let url = format!("http://{up}");
-    let gw = Gateway::start(&["--upstream", &url, "--body-limit", "1000"]);
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--body-limit",
+        "1000",
+        "--unmatched-routes",
+        "authenticated",
+    ]);
     let token = gw.login();
     let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
