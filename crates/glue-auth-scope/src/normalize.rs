@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_attacks_are_refused() {
-        use UnsafePath as U;
+        type U = UnsafePath;
         for (p, why) in [
             ("/picking-lists%2Fx", U::EncodedSlash),
             ("/picking-lists%2fx", U::EncodedSlash),

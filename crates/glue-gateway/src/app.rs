@@ -309,7 +309,7 @@ impl Gateway {
             Some(res) => res,
             None => match crate::screen::screen(&mut req) {
                 Ok(()) => self.protected(req, route).await,
-                Err(refused) => refused,
+                Err(refused) => refused.answer(&req),
             },
         };
         if s.settings.security_headers {

@@ -29,11 +29,18 @@ const OVERRIDE_HEADERS: [&str; 3] = [
     "x-method-override",
 ];
 
-fn refuse<B>(req: &Request<B>, status: StatusCode, message: &'static str) -> Response<Body> {
-    let envelope = Envelope::for_request(req.method(), req.headers());
-    GlueError::new_static(status, None, message)
-        .to_response(envelope)
-        .map(full)
+/// A refused request: its status and Glue message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused(pub(crate) StatusCode, pub(crate) &'static str);
+
+impl Refused {
+    /// Glue's error body, in the request's envelope.
+    pub(crate) fn answer<B>(self, req: &Request<B>) -> Response<Body> {
+        let envelope = Envelope::for_request(req.method(), req.headers());
+        GlueError::new_static(self.0, None, self.1)
+            .to_response(envelope)
+            .map(full)
+    }
 }
 
 fn known_method(m: &Method) -> bool {
@@ -59,10 +66,10 @@ fn has_method_parameter(query: &str) -> bool {
 }
 
 /// Screens `req` in place: `Err` is the answer.
-pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Response<Body>> {
+pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Refused> {
+    const BAD: Refused = Refused(StatusCode::BAD_REQUEST, "Bad request.");
     if !known_method(req.method()) {
-        return Err(refuse(
-            req,
+        return Err(Refused(
             StatusCode::NOT_IMPLEMENTED,
             "Method not implemented.",
         ));
@@ -72,8 +79,7 @@ pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Response<Body>> {
         .any(|h| req.headers().contains_key(*h))
         || req.uri().query().is_some_and(has_method_parameter)
     {
-        return Err(refuse(
-            req,
+        return Err(Refused(
             StatusCode::BAD_REQUEST,
             "Method overrides are not supported.",
         ));
@@ -82,7 +88,7 @@ pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Response<Body>> {
         Ok(p) => p,
         Err(e) => {
             tracing::debug!(reason = %e, "path refused");
-            return Err(refuse(req, StatusCode::BAD_REQUEST, "Bad request."));
+            return Err(BAD);
         }
     };
     if let std::borrow::Cow::Owned(path) = normal {
@@ -93,11 +99,11 @@ pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Response<Body>> {
         let mut parts = req.uri().clone().into_parts();
         match PathAndQuery::try_from(pq) {
             Ok(pq) => parts.path_and_query = Some(pq),
-            Err(_) => return Err(refuse(req, StatusCode::BAD_REQUEST, "Bad request.")),
+            Err(_) => return Err(BAD),
         }
         match Uri::from_parts(parts) {
             Ok(uri) => *req.uri_mut() = uri,
-            Err(_) => return Err(refuse(req, StatusCode::BAD_REQUEST, "Bad request.")),
+            Err(_) => return Err(BAD),
         }
     }
     Ok(())
@@ -118,7 +124,7 @@ mod tests {
         }
         for m in ["patch", "Get", "TRACE", "CONNECT", "PROPFIND", "FOO"] {
             let res = screen(&mut req(m, "/x")).unwrap_err();
-            assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{m}");
+            assert_eq!(res.0, StatusCode::NOT_IMPLEMENTED, "{m}");
         }
     }
 
@@ -127,7 +133,7 @@ mod tests {
         for h in OVERRIDE_HEADERS {
             let mut r = req("POST", "/picking-lists/1/picking-list-items");
             r.headers_mut().insert(h, "PATCH".parse().unwrap());
-            assert_eq!(screen(&mut r).unwrap_err().status(), 400, "{h}");
+            assert_eq!(screen(&mut r).unwrap_err().0, 400, "{h}");
         }
         for q in [
             "_method=PATCH",
@@ -137,7 +143,7 @@ mod tests {
             "_method",
         ] {
             let mut r = req("POST", &format!("/x?{q}"));
-            assert_eq!(screen(&mut r).unwrap_err().status(), 400, "{q}");
+            assert_eq!(screen(&mut r).unwrap_err().0, 400, "{q}");
         }
         assert!(screen(&mut req("POST", "/x?method=PATCH&x_method=1")).is_ok());
     }
@@ -155,7 +161,7 @@ mod tests {
             "/a%5Cb",
         ] {
             let mut r = req("GET", p);
-            assert_eq!(screen(&mut r).unwrap_err().status(), 400, "{p}");
+            assert_eq!(screen(&mut r).unwrap_err().0, 400, "{p}");
         }
     }
 }
