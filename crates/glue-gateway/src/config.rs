@@ -313,6 +313,15 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_MAX_QUEUED_HASHES", value_name = "N")]
     pub(crate) max_queued_hashes: Option<usize>,
 
+    /// Stored bcrypt hashes above this cost are refused without hashing
+    /// (a hostile cost-31 hash would pin a core for hours). 4 to 31. Default 14.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_MAX_STORED_PASSWORD_COST",
+        value_name = "COST"
+    )]
+    pub(crate) max_stored_password_cost: Option<u32>,
+
     /// Requests to routes outside Spryker's route table: `deny` (refused;
     /// the default with an upstream), `authenticated` (any valid token) or
     /// `public` (the default of the demo service, which answers 404).
@@ -419,7 +428,7 @@ impl Options {
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
             throttle_per_address, throttle_window, client_ip_header, max_concurrent_hashes,
-            max_queued_hashes, unmatched_routes, cors_allow_origin, security_headers, header_user_uuid,
+            max_queued_hashes, max_stored_password_cost, unmatched_routes, cors_allow_origin, security_headers, header_user_uuid,
             header_user_id, header_warehouse_id, header_scopes, request_timeout,
             header_read_timeout, max_header_size, body_limit, max_connections,
             h2_max_concurrent_streams, shutdown_timeout, metrics, log, log_format,
@@ -949,6 +958,16 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             "max_concurrent_hashes",
         )?,
         max_queued: o.max_queued_hashes.unwrap_or(64),
+        max_stored_cost: match o.max_stored_password_cost {
+            None => HashingSettings::default().max_stored_cost,
+            Some(c) if (4..=31).contains(&c) => c,
+            Some(c) => {
+                return Err(ConfigError::new(
+                    "max_stored_password_cost",
+                    format!("{c} is outside 4..=31"),
+                ));
+            }
+        },
         ..HashingSettings::default()
     };
     let unmatched_routes = match o.unmatched_routes.as_deref().map(str::trim) {
