@@ -141,11 +141,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(command) => runtime.block_on(admin::run(settings, command)),
         None => runtime.block_on(start(settings, dropped_log_lines)),
-    }
+    };
+    // Connections are closed by now (within `shutdown_timeout`); a password
+    // verification still running on the blocking pool must not hold the
+    // exit (dropping the runtime would wait for it).
+    runtime.shutdown_timeout(SHUTDOWN_BLOCKING_GRACE);
+    code
 }
+
+/// How long the exit waits for blocking work (bcrypt) still running after
+/// the connections are closed.
+const SHUTDOWN_BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn start(
     settings: Settings,
