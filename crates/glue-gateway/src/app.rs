@@ -244,11 +244,15 @@ impl Gateway {
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
 
         let backend = match &s.upstream {
-            Some(upstream) => Backend::Proxy(Arc::new(Proxy::new(
-                upstream,
-                s.principal_headers.clone(),
-                s.body_limit,
-            ))),
+            Some(upstream) => Backend::Proxy(Arc::new(
+                Proxy::new(
+                    upstream,
+                    s.principal_headers.clone(),
+                    s.body_limit,
+                    s.upstream_ca_file.as_deref(),
+                )
+                .map_err(|e| ConfigError::new("upstream_ca_file", e))?,
+            )),
             None => Backend::Demo(Demo::new(Arc::clone(&reads), s.body_limit)),
         };
         // The token endpoint answers behind the scope layer: the route table

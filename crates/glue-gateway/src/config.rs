@@ -89,6 +89,11 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_UPSTREAM", value_name = "URL")]
     pub(crate) upstream: Option<String>,
 
+    /// PEM file of CA certificates trusted for an https upstream, beside the
+    /// system's roots (a private CA).
+    #[arg(long, env = "GLUE_GATEWAY_UPSTREAM_CA_FILE", value_name = "PATH")]
+    pub(crate) upstream_ca_file: Option<PathBuf>,
+
     // ---- keys ---------------------------------------------------------
     /// RSA private key file (PEM, PKCS#1 or PKCS#8; `file://` prefix allowed).
     #[arg(long, env = "PRIVATE_KEY_PATH", value_name = "PATH")]
@@ -422,7 +427,7 @@ impl Options {
         merge_fields!(hi, lo;
             listen, data_dir, database_url, database_layout, database_seed_demo,
             database_max_connections, database_acquire_timeout, database_operation_timeout,
-            database_connect_timeout, upstream, private_key_path, public_key_path, private_key,
+            database_connect_timeout, upstream, upstream_ca_file, private_key_path, public_key_path, private_key,
             public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
@@ -526,6 +531,7 @@ pub(crate) struct Settings {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
     pub(crate) upstream: Option<Uri>,
+    pub(crate) upstream_ca_file: Option<PathBuf>,
     pub(crate) private_key: Option<KeySource>,
     pub(crate) public_key: Option<KeySource>,
     pub(crate) extra_public_keys: Vec<PathBuf>,
@@ -863,17 +869,11 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
                 .parse()
                 .map_err(|e| ConfigError::new("upstream", format!("{raw:?}: {e}")))?;
             match uri.scheme_str() {
-                Some("http") => {}
-                Some("https") => {
-                    return Err(ConfigError::new(
-                        "upstream",
-                        "https upstreams are not supported: use http:// (terminate TLS elsewhere)",
-                    ));
-                }
+                Some("http" | "https") => {}
                 _ => {
                     return Err(ConfigError::new(
                         "upstream",
-                        format!("{raw:?} must be an absolute http:// URL"),
+                        format!("{raw:?} must be an absolute http:// or https:// URL"),
                     ));
                 }
             }
@@ -1076,6 +1076,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         listen,
         data_dir,
         upstream,
+        upstream_ca_file: o.upstream_ca_file.clone(),
         private_key,
         public_key,
         extra_public_keys,
@@ -1160,7 +1161,7 @@ mod tests {
     fn bad_settings_are_named() {
         let e = parse(&["--unauthenticated-status", "402"]).unwrap_err();
         assert_eq!(e.setting, "unauthenticated_status");
-        let e = parse(&["--upstream", "https://x"]).unwrap_err();
+        let e = parse(&["--upstream", "ftp://x"]).unwrap_err();
         assert_eq!(e.setting, "upstream");
         let e = parse(&["--cors-allow-origin", "example.com"]).unwrap_err();
         assert_eq!(e.setting, "cors_allow_origin");

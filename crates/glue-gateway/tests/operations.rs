@@ -409,7 +409,7 @@ fn bad_configuration_fails_with_exit_code_2_naming_the_setting() {
         ),
         (vec!["--config", &bad_toml], vec![], "user_token_tll"),
         (
-            vec!["--upstream", "https://glue.example"],
+            vec!["--upstream", "ftp://glue.example"],
             vec![],
             "upstream",
         ),
