@@ -10,7 +10,7 @@
 # Servers (all on 127.0.0.1, every request `GET /picking-lists` with
 # `Accept: application/vnd.api+json` and a valid bearer token):
 #   bare            glue-auth-load-target bare: hyper answering one constant document
-#   layers          the same behind TokenEndpointLayer + BearerAuthLayer + ScopeLayer::spryker()
+#   layers          the same behind BearerAuthLayer -> ScopeLayer::spryker() -> TokenEndpointLayer
 #   gateway-demo    glue-gateway, built-in demo picking lists (--database-url memory:)
 #   gateway-proxy   glue-gateway --upstream to its own `load-target bare` upstream
 #   nginx-proxy     nginx proxy_pass to its own `load-target bare` upstream
@@ -392,7 +392,8 @@ server_pids() { # NAME -> every pid of its trees
     echo "${all[@]}"
 }
 
-# Cache counters "hits misses" of servers that have a token cache.
+# Counters "hits misses [dropped]" of servers that have a token cache (the
+# gateway adds the log lines its lossy log writer dropped).
 cache_counts() {
     local name=$1 lines i
     case "$name" in
@@ -409,7 +410,8 @@ cache_counts() {
         curl -sf "http://${ADDR[$name]}/metrics" | awk '
             /^glue_gateway_token_cache_hits_total / { h = $2 }
             /^glue_gateway_token_cache_misses_total / { m = $2 }
-            END { printf "%d %d\n", h, m }'
+            /^glue_gateway_log_lines_dropped_total / { d = $2 }
+            END { printf "%d %d %d\n", h, m, d }'
         ;;
     esac
 }
@@ -497,6 +499,7 @@ measure() {
         hit=$(awk -v a="$c0" -v b="$c1" 'BEGIN {
             split(a, x, " "); split(b, y, " "); h = y[1] - x[1]; m = y[2] - x[2]
             if (h + m > 0) printf "%.1f %%", 100 * h / (h + m); else print "—" }')
+        R[$tmode|$name|$round|dropped]=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[3] - x[3] }')
     fi
     R[$tmode|$name|$round|hit]=$hit
     # Keep the access logs from filling the disk: the measured run is over.
@@ -625,6 +628,16 @@ report_tables() { # TOKENMODE TITLE
                 "$(fmt_rss "${R[$tmode|$name|$r|rss]}")" "${R[$tmode|$name|$r|hit]}"
         done
     done
+    local dropped=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for name in gateway-demo gateway-proxy; do
+            dropped+=" ${R[$tmode|$name|$r|dropped]:-0}"
+        done
+    done
+    if [[ $ACCESS_LOG == on ]]; then
+        echo
+        echo "Access log lines the gateways dropped (lossy log writer, \`glue_gateway_log_lines_dropped_total\`) per measured run, demo/proxy by round:$dropped."
+    fi
     echo
     echo "Median over $ROUNDS round(s):"
     echo
@@ -698,7 +711,7 @@ LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 "$LT" public-key --key "$KEY" >"$TMP/public.pem"
 
 million() {
-    local capacity="$TOKEN_CACHE_CAPACITY" flags=() start_rss peak=0 rss end_rss hwm i=0 flood_status
+    local capacity="$TOKEN_CACHE_CAPACITY" flags=() start_rss peak=0 rss end_rss hwm flood_status
     if [[ -n $capacity ]]; then
         flags=(--token-cache-capacity "$capacity")
     else
@@ -720,17 +733,18 @@ million() {
     echo
     echo "| s | gateway RSS | flood |"
     echo "|---|---|---|"
+    local t0=$SECONDS next=0
     while kill -0 "$FLOOD_PID" 2>/dev/null; do
         kill -0 "$gpid" 2>/dev/null || die "the gateway exited during the flood"
         rss=$(rss_kb "$gpid")
         ((rss > peak)) && peak=$rss
-        if ((i % 10 == 0)); then
-            echo "| $i | $(fmt_rss "$rss") | $(tail -n 1 "$TMP/flood.err" 2>/dev/null | sed 's/^flood: //') |"
+        if ((SECONDS - t0 >= next)); then
+            echo "| $((SECONDS - t0)) | $(fmt_rss "$rss") | $(tail -n 1 "$TMP/flood.err" 2>/dev/null | sed 's/^flood: //') |"
+            next=$((next + 10))
         fi
         # Keep the access log from filling the disk (1M lines).
         : >"${LOGS[gateway-demo]}"
         sleep 1
-        i=$((i + 1))
     done
     flood_status=0
     wait "$FLOOD_PID" || flood_status=$?
@@ -748,7 +762,8 @@ million() {
         /^glue_gateway_token_cache_hits_total / { h = $2 }
         /^glue_gateway_token_cache_misses_total / { m = $2 }
         /^glue_gateway_token_cache_entries / { e = $2 }
-        END { printf "hits %d, misses %d, entries %d", h, m, e }')
+        /^glue_gateway_log_lines_dropped_total / { d = $2 }
+        END { printf "hits %d, misses %d, entries %d; access log lines dropped %d", h, m, e, d }')
     echo
     cat "$TMP/flood.out"
     echo
