@@ -193,7 +193,11 @@ if [[ $NO_BUILD != 1 ]]; then
         # time, so a second run rebuilds nothing.
         cargo build --profile "$PROFILE" -q -p glue-gateway -p glue-auth-load-target
     fi
-    log "built glue-gateway and glue-auth-load-target ($PROFILE) in $((SECONDS - t0)) s"
+    if [[ $PROFILE == dev ]]; then
+        log "built the workspace's binaries and tests (dev, all features) in $((SECONDS - t0)) s"
+    else
+        log "built glue-gateway and glue-auth-load-target ($PROFILE) in $((SECONDS - t0)) s"
+    fi
     if ((use_jwt_authorizer)); then
         t0=$SECONDS
         cargo build --profile "$PROFILE" -q --locked \
