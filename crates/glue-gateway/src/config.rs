@@ -155,6 +155,48 @@ pub(crate) struct Options {
     #[serde(alias = "DATABASE_URL")]
     pub(crate) database_url: Option<String>,
 
+    /// Spryker's database settings, read when `database_url` is not set:
+    /// the engine (`mysql`, Spryker's default, or `pgsql`).
+    #[arg(long, env = "SPRYKER_DB_ENGINE", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_ENGINE")]
+    pub(crate) spryker_db_engine: Option<String>,
+    /// Spryker's database host (`SPRYKER_DB_HOST`).
+    #[arg(long, env = "SPRYKER_DB_HOST", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_HOST")]
+    pub(crate) spryker_db_host: Option<String>,
+    /// Spryker's database port (`SPRYKER_DB_PORT`; default 3306 or 5432).
+    #[arg(long, env = "SPRYKER_DB_PORT", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_PORT")]
+    pub(crate) spryker_db_port: Option<u16>,
+    /// Spryker's database name (`SPRYKER_DB_DATABASE`).
+    #[arg(long, env = "SPRYKER_DB_DATABASE", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_DATABASE")]
+    pub(crate) spryker_db_database: Option<String>,
+    /// Spryker's database user (`SPRYKER_DB_USERNAME`).
+    #[arg(long, env = "SPRYKER_DB_USERNAME", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_USERNAME")]
+    pub(crate) spryker_db_username: Option<String>,
+    /// Spryker's database password (`SPRYKER_DB_PASSWORD`).
+    #[arg(
+        long,
+        env = "SPRYKER_DB_PASSWORD",
+        hide = true,
+        hide_env_values = true,
+        global = true
+    )]
+    #[serde(alias = "SPRYKER_DB_PASSWORD")]
+    pub(crate) spryker_db_password: Option<String>,
+    /// Spryker's OAuth client (`SPRYKER_OAUTH_CLIENT_IDENTIFIER`): the
+    /// default of `client_ids`.
+    #[arg(
+        long,
+        env = "SPRYKER_OAUTH_CLIENT_IDENTIFIER",
+        hide = true,
+        global = true
+    )]
+    #[serde(alias = "SPRYKER_OAUTH_CLIENT_IDENTIFIER")]
+    pub(crate) spryker_oauth_client_identifier: Option<String>,
+
     /// Table layout: `own` (tables created and migrated by the gateway,
     /// default) or `spryker` (an existing Spryker PostgreSQL or MariaDB/MySQL
     /// database: nothing is created, users are read from spy_user).
@@ -425,7 +467,9 @@ impl Options {
         let hi = self;
         let lo = lower;
         merge_fields!(hi, lo;
-            listen, data_dir, database_url, database_layout, database_seed_demo,
+            listen, data_dir, database_url, spryker_db_engine, spryker_db_host, spryker_db_port,
+            spryker_db_database, spryker_db_username, spryker_db_password,
+            spryker_oauth_client_identifier, database_layout, database_seed_demo,
             database_max_connections, database_acquire_timeout, database_operation_timeout,
             database_connect_timeout, upstream, upstream_ca_file, private_key_path, public_key_path, private_key,
             public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
@@ -500,6 +544,8 @@ pub(crate) use glue_auth_sql::redact_url;
 #[derive(Debug, Clone)]
 pub(crate) struct DatabaseSettings {
     pub(crate) url: DatabaseUrl,
+    /// Where the URL came from, for the start-up log.
+    pub(crate) source: &'static str,
     /// The existing-Spryker-database layout (a database server only).
     pub(crate) spryker_layout: bool,
     pub(crate) seed_demo: Option<bool>,
@@ -598,12 +644,91 @@ pub(crate) fn load(config: Option<&Path>, options: Options) -> Result<Settings, 
     check(options.merge(file))
 }
 
+/// Percent-encodes a URL userinfo or path component (all but unreserved
+/// characters).
+fn url_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The database URL of Spryker's `SPRYKER_DB_*` settings, when its host is
+/// set.
+fn spryker_database_url(o: &Options) -> Result<Option<String>, ConfigError> {
+    let Some(host) = o
+        .spryker_db_host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    else {
+        return Ok(None);
+    };
+    let (scheme, port) = match o
+        .spryker_db_engine
+        .as_deref()
+        .map(|e| e.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        // Spryker's config_default.php falls back to MySQL.
+        None | Some("") | Some("mysql") => ("mysql", 3306),
+        Some("pgsql") | Some("postgresql") | Some("postgres") => ("postgres", 5432),
+        Some(other) => {
+            return Err(ConfigError::new(
+                "SPRYKER_DB_ENGINE",
+                format!("{other:?} is neither `mysql` nor `pgsql`"),
+            ));
+        }
+    };
+    let port = o.spryker_db_port.unwrap_or(port);
+    let database = o.spryker_db_database.as_deref().unwrap_or_default();
+    if database.trim().is_empty() {
+        return Err(ConfigError::new(
+            "SPRYKER_DB_DATABASE",
+            "is required with SPRYKER_DB_HOST",
+        ));
+    }
+    let userinfo = match (
+        o.spryker_db_username.as_deref().filter(|u| !u.is_empty()),
+        o.spryker_db_password.as_deref().filter(|p| !p.is_empty()),
+    ) {
+        (Some(u), Some(p)) => format!("{}:{}@", url_component(u), url_component(p)),
+        (Some(u), None) => format!("{}@", url_component(u)),
+        (None, _) => String::new(),
+    };
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    Ok(Some(format!(
+        "{scheme}://{userinfo}{host}:{port}/{}",
+        url_component(database.trim())
+    )))
+}
+
 fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigError> {
-    let raw = o
+    let explicit = o
         .database_url
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
+    let from_spryker = if explicit.is_none() {
+        spryker_database_url(o)?
+    } else {
+        None
+    };
+    // DATABASE_URL wins over SPRYKER_DB_*.
+    let (raw, source) = match (explicit, from_spryker.as_deref()) {
+        (Some(u), _) => (Some(u), "database_url"),
+        (None, Some(u)) => (Some(u), "SPRYKER_DB_*"),
+        (None, None) => (None, "default"),
+    };
     let url = match (raw, &o.users_file) {
         (Some(_), Some(_)) => {
             return Err(ConfigError::new(
@@ -644,7 +769,9 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
         .map(|s| s.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("") | Some("own") => false,
+        // Spryker's own settings point at Spryker's own database.
+        None | Some("") => source == "SPRYKER_DB_*",
+        Some("own") => false,
         Some("spryker") => true,
         Some(other) => {
             return Err(ConfigError::new(
@@ -662,6 +789,7 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
     let max_connections = positive(o.database_max_connections, 10, "database_max_connections")?;
     Ok(DatabaseSettings {
         url,
+        source,
         spryker_layout,
         seed_demo: o.database_seed_demo,
         max_connections,
@@ -929,6 +1057,11 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
     };
     let client_ids: Vec<String> = o
         .client_ids
+        .or_else(|| {
+            o.spryker_oauth_client_identifier
+                .as_ref()
+                .map(|c| vec![c.clone()])
+        })
         .unwrap_or_else(|| vec!["frontend".into()])
         .into_iter()
         .map(|s| s.trim().to_owned())
@@ -1375,5 +1508,75 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Options>("user_token_tll = 5").is_err());
+    }
+
+    #[test]
+    fn spryker_db_settings_make_a_database_url_and_database_url_wins() {
+        let o = |pairs: &[(&str, &str)]| {
+            let mut o = Options::default();
+            for (k, v) in pairs {
+                let v = Some(v.to_string());
+                match *k {
+                    "engine" => o.spryker_db_engine = v,
+                    "host" => o.spryker_db_host = v,
+                    "port" => o.spryker_db_port = v.and_then(|p| p.parse().ok()),
+                    "db" => o.spryker_db_database = v,
+                    "user" => o.spryker_db_username = v,
+                    "password" => o.spryker_db_password = v,
+                    "client" => o.spryker_oauth_client_identifier = v,
+                    "url" => o.database_url = v,
+                    _ => unreachable!(),
+                }
+            }
+            o
+        };
+        let base = [
+            ("host", "db"),
+            ("db", "spryker"),
+            ("user", "glue"),
+            ("password", "p@ss:w/rd"),
+        ];
+        // MySQL is Spryker's default engine.
+        let s = check(o(&base)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("mysql://glue:p%40ss%3Aw%2Frd@db:3306/spryker".into())
+        );
+        assert_eq!(s.database.source, "SPRYKER_DB_*");
+        assert!(
+            s.database.spryker_layout,
+            "Spryker's settings mean Spryker's database"
+        );
+        assert!(
+            !s.database.url.to_string().contains("p%40ss"),
+            "{}",
+            s.database.url
+        );
+        let mut pg = base.to_vec();
+        pg.extend([
+            ("engine", "pgsql"),
+            ("port", "6432"),
+            ("client", "fulfillment"),
+        ]);
+        let s = check(o(&pg)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("postgres://glue:p%40ss%3Aw%2Frd@db:6432/spryker".into())
+        );
+        assert_eq!(s.client_ids, ["fulfillment"]);
+        // DATABASE_URL wins.
+        let mut both = base.to_vec();
+        both.push(("url", "postgres://other@h/db"));
+        let s = check(o(&both)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("postgres://other@h/db".into())
+        );
+        assert_eq!(s.database.source, "database_url");
+        assert!(!s.database.spryker_layout);
+        let e = check(o(&[("host", "db"), ("db", "x"), ("engine", "oracle")])).unwrap_err();
+        assert_eq!(e.setting, "SPRYKER_DB_ENGINE");
+        let e = check(o(&[("host", "db")])).unwrap_err();
+        assert_eq!(e.setting, "SPRYKER_DB_DATABASE");
     }
 }

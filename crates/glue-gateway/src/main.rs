@@ -211,7 +211,12 @@ async fn start(
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(store = stores.kind(), database = %settings.database.url, "stores open");
+    tracing::info!(
+        store = stores.kind(),
+        database = %settings.database.url,
+        source = settings.database.source,
+        "stores open"
+    );
     let demo_users = demo_user_active(&settings, &stores).await;
     if demo_users && stores.sql().is_some() {
         tracing::warn!(

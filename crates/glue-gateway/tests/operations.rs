@@ -408,11 +408,7 @@ fn bad_configuration_fails_with_exit_code_2_naming_the_setting() {
             "public_key_path",
         ),
         (vec!["--config", &bad_toml], vec![], "user_token_tll"),
-        (
-            vec!["--upstream", "ftp://glue.example"],
-            vec![],
-            "upstream",
-        ),
+        (vec!["--upstream", "ftp://glue.example"], vec![], "upstream"),
         (
             vec![],
             vec![("GLUE_BACKEND_CORS_ALLOW_ORIGIN", "fulfillment.example")],
