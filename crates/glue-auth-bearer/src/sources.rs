@@ -286,8 +286,9 @@ impl Shared {
 
 /// A running key source: the [`KeySet`] it keeps fresh, and its state.
 ///
-/// Cheap to clone. The background task ends by itself once every handle
-/// to the key set (this one, validators) is gone.
+/// Cheap to clone. The background task ends by itself at its first wake-up
+/// (a poll, a refresh) after every handle to the key set (this one,
+/// validators) is gone.
 #[derive(Clone)]
 pub struct KeySource {
     keys: KeySet,

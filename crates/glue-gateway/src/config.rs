@@ -1427,4 +1427,41 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Options>("user_token_tll = 5").is_err());
     }
+
+    #[test]
+    fn key_watch_kidless_key_and_jwks_url() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.key_watch_interval, Some(Duration::from_secs(5)));
+        assert!(!s.kidless_current);
+        assert!(s.jwks.is_none());
+        let s = parse(&["--key-watch-interval", "0", "--kidless-key", "current"]).unwrap();
+        assert_eq!(s.key_watch_interval, None);
+        assert!(s.kidless_current);
+        assert_eq!(
+            parse(&["--kidless-key", "newest"]).unwrap_err().setting,
+            "kidless_key"
+        );
+        let s = parse(&["--jwks-url", "http://issuer:8080/.well-known/jwks.json"]).unwrap();
+        let j = s.jwks.unwrap();
+        assert_eq!(j.cooldown, Duration::from_secs(10));
+        assert_eq!(
+            (j.min_refresh, j.max_refresh),
+            (Duration::from_secs(60), Duration::from_secs(3600))
+        );
+        for bad in [
+            &["--jwks-url", "https://issuer/jwks"][..],
+            &["--jwks-url", "issuer/jwks"],
+            &["--jwks-url", "http://i/j", "--public-key-path", "p.pem"],
+            &[
+                "--jwks-url",
+                "http://i/j",
+                "--jwks-min-refresh",
+                "10",
+                "--jwks-max-refresh",
+                "5",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }
