@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -23,8 +22,11 @@ SEEDS = os.path.join(HERE, "seeds")
 
 def write(target, items):
     d = os.path.join(SEEDS, target)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    os.makedirs(d, exist_ok=True)
+    # Regenerate the seeds, keep the crash inputs the fuzzers found.
+    for old in os.listdir(d):
+        if not old.startswith("crash-"):
+            os.remove(os.path.join(d, old))
     for item in items:
         if isinstance(item, str):
             item = item.encode()
