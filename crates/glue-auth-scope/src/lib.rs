@@ -19,6 +19,8 @@
 //!   scope, warehouse or user, scopes all/any, closures, combinations).
 //! - [`RouteTable::check`]: the per-request decision on its own (for
 //!   benchmarks and custom integrations).
+//! - [`normalize_path`]: one spelling of a path for the table and an
+//!   upstream alike (a reverse proxy decides on what it forwards).
 //!
 //! Decisions where Spryker is loose or silent (each also documented where it
 //! applies):
@@ -101,6 +103,7 @@
 
 mod error;
 mod layer;
+mod normalize;
 mod policy;
 mod routes;
 mod service;
@@ -110,6 +113,7 @@ pub use error::ConfigError;
 /// The response future of [`Scope`]: the one all glue-auth layers share.
 pub use glue_auth_core::ResponseFuture;
 pub use layer::ScopeLayer;
+pub use normalize::{UnsafePath, normalize_path};
 pub use policy::{Policy, WarehouseExists};
 pub use routes::{RouteTable, RouteTableBuilder};
 pub use service::Scope;

@@ -12,7 +12,7 @@ use crate::{ConfigError, Policy, RouteTable, RouteTableBuilder, ScopeLayer, Ware
 ///
 /// | route | policy |
 /// |---|---|
-/// | `POST /token` | [public](Policy::public) |
+/// | `POST /token`, `POST /authorize` | [public](Policy::public) |
 /// | `POST /warehouse-tokens` | [user required](Policy::user_required) + [user scope](Policy::user_scope_with_warehouse_user) (warehouse-user allowed) |
 /// | `GET /picking-lists`, `GET /picking-lists/{id}`, `POST /picking-lists/{id}/start-picking` | [warehouse or user](Policy::warehouse_or_user) |
 /// | `PATCH /picking-lists/{id}/picking-list-items` | user required + user scope (warehouse-user allowed) |
@@ -89,6 +89,7 @@ impl SprykerBackend {
         };
         let mut b = RouteTable::builder()
             .route(Method::POST, "/token", Policy::public())
+            .route(Method::POST, "/authorize", Policy::public())
             .route(Method::POST, "/warehouse-tokens", user_any())
             .route(Method::GET, "/picking-lists", picking())
             .route(Method::GET, "/picking-lists/{id}", picking())

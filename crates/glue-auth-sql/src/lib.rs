@@ -215,6 +215,7 @@ mod error;
 mod migrate;
 mod redact;
 mod sql;
+mod sqlite_file;
 mod store;
 
 pub use admin::{NewUser, NewWarehouse, RefreshTokenInfo, TokenFilter};

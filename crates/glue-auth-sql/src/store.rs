@@ -294,8 +294,19 @@ impl SqlStoreBuilder {
             } else {
                 SqliteConnectOptions::new().filename(url)
             };
+            // The file is created once, owner-only, here; connections never
+            // create it (see `sqlite_file`).
+            let watch = if memory {
+                None
+            } else {
+                let file = opts.get_filename().to_owned();
+                crate::sqlite_file::create_owner_only(&file).map_err(|e| {
+                    SqlError::Config(format!("cannot create {}: {e}", file.display()))
+                })?;
+                Some(Arc::new(crate::sqlite_file::FileWatch::new(file)))
+            };
             let opts = opts
-                .create_if_missing(true)
+                .create_if_missing(false)
                 .foreign_keys(true)
                 .busy_timeout(self.op_timeout)
                 .synchronous(SqliteSynchronous::Normal);
@@ -321,6 +332,10 @@ impl SqlStoreBuilder {
                 .acquire_timeout(self.acquire_timeout)
                 .idle_timeout(idle)
                 .max_lifetime(life)
+                .before_acquire(move |_conn, meta| {
+                    let usable = watch.as_ref().is_none_or(|w| w.connection_usable(meta.age));
+                    Box::pin(async move { Ok(usable) })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(sql_error)?;

@@ -37,6 +37,10 @@ pub(crate) struct HashPool {
     /// Set once a stored hash of another cost than the dummy's was seen (the
     /// warning is logged once per server).
     cost_warned: AtomicBool,
+    /// Stored hashes above this cost are refused without hashing.
+    max_stored_cost: u32,
+    /// Set once a hash above `max_stored_cost` was seen.
+    hostile_warned: AtomicBool,
 }
 
 /// Decrements the admission count when the work is over (or abandoned before
@@ -55,6 +59,7 @@ impl HashPool {
             max_concurrent,
             max_queued,
             password_cost: dummy_cost,
+            max_stored_cost,
         } = settings;
         let random = crate::crypto::hex(&crate::crypto::bytes::<16>());
         let dummy = PasswordHash::new(bcrypt::hash(random, dummy_cost)?);
@@ -67,6 +72,8 @@ impl HashPool {
             dummy,
             dummy_cost,
             cost_warned: AtomicBool::new(false),
+            max_stored_cost,
+            hostile_warned: AtomicBool::new(false),
         })
     }
 
@@ -106,7 +113,24 @@ impl HashPool {
         if let Some(h) = &hash {
             self.check_cost(h);
         }
-        let hash = hash.unwrap_or_else(|| self.dummy.clone());
+        // A stored hash above the cost limit is hostile (cost 31 pins a core
+        // for hours): it never reaches bcrypt. The dummy is verified instead,
+        // so the answer (`invalid_grant`) takes a normal verification's time.
+        let (hash, hostile) = match hash {
+            Some(h) if h.cost().is_some_and(|c| c > self.max_stored_cost) => {
+                if !self.hostile_warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        stored_cost = h.cost(),
+                        max_stored_cost = self.max_stored_cost,
+                        "token endpoint: a stored password hash has a bcrypt cost above \
+                         `max_stored_cost`; that user cannot log in (refused without hashing)"
+                    );
+                }
+                (self.dummy.clone(), true)
+            }
+            Some(h) => (h, false),
+            None => (self.dummy.clone(), false),
+        };
         let handle = tokio::runtime::Handle::try_current().map_err(|_| {
             tracing::error!("the token endpoint needs a Tokio runtime for password hashing");
             Busy
@@ -132,7 +156,7 @@ impl HashPool {
             let bytes = password.as_bytes();
             let used = &bytes[..bytes.len().min(MAX_PASSWORD_BYTES)];
             match bcrypt::verify(used, hash.expose()) {
-                Ok(ok) => ok,
+                Ok(ok) => ok && !hostile,
                 Err(e) => {
                     tracing::warn!(error = %e, "stored password hash is not a valid bcrypt hash");
                     false
@@ -152,6 +176,7 @@ mod tests {
             max_concurrent,
             max_queued,
             password_cost: 4,
+            max_stored_cost: 14,
         }
     }
 

@@ -63,6 +63,11 @@ pub struct HashingSettings {
     /// cost of Spryker's stored hashes; not `bcrypt::DEFAULT_COST`, which is
     /// 12). The first stored hash seen with another cost logs a warning once.
     pub password_cost: u32,
+    /// Stored hashes with a higher cost are refused (`invalid_grant`)
+    /// without being hashed, and logged once: a hostile `spy_user.password`
+    /// of cost 31 would pin a core for hours per login. Default 14 (PHP's
+    /// default is 10, then 12 since PHP 8.4).
+    pub max_stored_cost: u32,
 }
 
 impl Default for HashingSettings {
@@ -71,6 +76,7 @@ impl Default for HashingSettings {
             max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queued: 64,
             password_cost: DEFAULT_PASSWORD_COST,
+            max_stored_cost: 14,
         }
     }
 }
@@ -335,8 +341,10 @@ impl TokenServerBuilder {
                 return Err(ConfigError::ZeroLimit(what));
             }
         }
-        if !(4..=31).contains(&self.hashing.password_cost) {
-            return Err(ConfigError::InvalidCost(self.hashing.password_cost));
+        for cost in [self.hashing.password_cost, self.hashing.max_stored_cost] {
+            if !(4..=31).contains(&cost) {
+                return Err(ConfigError::InvalidCost(cost));
+            }
         }
         TokenServer::from_settings(self, token_path, warehouse_path)
     }

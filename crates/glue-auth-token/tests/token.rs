@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use glue_auth_core::Claims;
-use glue_auth_token::store::UserStatus;
+use glue_auth_token::store::{PasswordHash, UserStatus};
 use glue_auth_token::{ResponseStyle, SigningKey, ThrottleSettings, TokenServer};
 use http::{Request, Response, StatusCode};
 use http_body::Frame;
@@ -732,6 +732,48 @@ async fn store_down_is_503_with_retry_after() {
     assert_success(&login(&server, SONIA, PASSWORD).await, 200, false);
 }
 
+/// Hostile stored data: a `spy_user.password` of bcrypt cost 31 would pin a
+/// core for hours per login. Above `max_stored_cost` (default 14) it is never
+/// hashed: `invalid_grant` at once, the hashing pool stays free for others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashes_above_the_cost_limit_are_refused_without_hashing() {
+    let s = setup_with(|b| {
+        b.hashing(HashingSettings {
+            max_concurrent: 1,
+            max_queued: 2,
+            ..cost4()
+        })
+    });
+    let mut hostile = user(31, "hostile@spryker.com", UserStatus::Active, false);
+    // A well-formed cost-31 hash: a real cost-4 hash with its cost raised.
+    let real = hash4(PASSWORD);
+    hostile.password_hash = PasswordHash::new(real.expose().replacen("$04$", "$31$", 1));
+    assert_eq!(hostile.password_hash.cost(), Some(31));
+    s.dir.insert_user(hostile);
+    let started = std::time::Instant::now();
+    // More attempts than the pool and its queue hold: none of them waits.
+    for _ in 0..4 {
+        let a = tokio::time::timeout(
+            Duration::from_secs(10),
+            login(&s.server, "hostile@spryker.com", PASSWORD),
+        )
+        .await
+        .expect("a cost-31 hash was hashed");
+        a.is(400, INVALID_GRANT);
+    }
+    assert_success(&login(&s.server, SONIA, PASSWORD).await, 200, false);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The limit is a checked setting.
+    let err = TokenServer::builder(key(), directory(), directory())
+        .hashing(HashingSettings {
+            max_stored_cost: 32,
+            ..cost4()
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err, glue_auth_token::ConfigError::InvalidCost(32));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_hashing_queue_is_503() {
     let s = setup_with(|b| {
@@ -739,6 +781,7 @@ async fn full_hashing_queue_is_503() {
             max_concurrent: 1,
             max_queued: 0,
             password_cost: 4,
+            ..HashingSettings::default()
         })
     });
     let mut slow = user(30, "slow@spryker.com", UserStatus::Active, false);

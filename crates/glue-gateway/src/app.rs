@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use glue_auth_bearer::{BearerAuthLayer, KeySet, Validator};
 use glue_auth_core::Rejection;
-use glue_auth_scope::{ScopeLayer, SprykerBackend};
+use glue_auth_scope::{Policy, ScopeLayer, SprykerBackend};
 use glue_auth_token::{ClientAddress, SigningKey, TokenServer};
 use http::header::{
     ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE,
@@ -33,7 +33,7 @@ use tower::{Layer, ServiceExt};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use crate::body::{Body, BoxError, boxed, full};
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, Settings, Unmatched};
 use crate::demo::Demo;
 use crate::keys::{self, KeyMaterial};
 use crate::observe::{Metrics, route_index};
@@ -230,18 +230,29 @@ impl Gateway {
         // `WarehouseCheck` has made sure the cache knows (SPEC §5.2).
         let reads = Arc::new(Reads::new(stores.assignments()));
         let known = Arc::clone(&reads);
+        let unmatched = match s.unmatched_routes {
+            Unmatched::Deny => Policy::deny(),
+            Unmatched::Authenticated => Policy::authenticated(),
+            Unmatched::Public => Policy::public(),
+        };
         let table = SprykerBackend::new()
             .unauthenticated_status(s.compatibility.unauthenticated_status)
             .warehouse_exists(move |id| known.warehouse_known(id))
+            .into_builder()
+            .default_policy(unmatched)
             .build()
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
 
         let backend = match &s.upstream {
-            Some(upstream) => Backend::Proxy(Arc::new(Proxy::new(
-                upstream,
-                s.principal_headers.clone(),
-                s.body_limit,
-            ))),
+            Some(upstream) => Backend::Proxy(Arc::new(
+                Proxy::new(
+                    upstream,
+                    s.principal_headers.clone(),
+                    s.body_limit,
+                    s.upstream_ca_file.as_deref(),
+                )
+                .map_err(|e| ConfigError::new("upstream_ca_file", e))?,
+            )),
             None => Backend::Demo(Demo::new(Arc::clone(&reads), s.body_limit)),
         };
         // The token endpoint answers behind the scope layer: the route table
@@ -300,7 +311,10 @@ impl Gateway {
         }
         let mut res = match self.operational(&req).await {
             Some(res) => res,
-            None => self.protected(req, route).await,
+            None => match crate::screen::screen(&mut req) {
+                Ok(()) => self.protected(req, route).await,
+                Err(refused) => refused.answer(&req),
+            },
         };
         if s.settings.security_headers {
             let h = res.headers_mut();

@@ -89,6 +89,11 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_UPSTREAM", value_name = "URL")]
     pub(crate) upstream: Option<String>,
 
+    /// PEM file of CA certificates trusted for an https upstream, beside the
+    /// system's roots (a private CA).
+    #[arg(long, env = "GLUE_GATEWAY_UPSTREAM_CA_FILE", value_name = "PATH")]
+    pub(crate) upstream_ca_file: Option<PathBuf>,
+
     // ---- keys ---------------------------------------------------------
     /// RSA private key file (PEM, PKCS#1 or PKCS#8; `file://` prefix allowed).
     #[arg(long, env = "PRIVATE_KEY_PATH", value_name = "PATH")]
@@ -149,6 +154,48 @@ pub(crate) struct Options {
     )]
     #[serde(alias = "DATABASE_URL")]
     pub(crate) database_url: Option<String>,
+
+    /// Spryker's database settings, read when `database_url` is not set:
+    /// the engine (`mysql`, Spryker's default, or `pgsql`).
+    #[arg(long, env = "SPRYKER_DB_ENGINE", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_ENGINE")]
+    pub(crate) spryker_db_engine: Option<String>,
+    /// Spryker's database host (`SPRYKER_DB_HOST`).
+    #[arg(long, env = "SPRYKER_DB_HOST", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_HOST")]
+    pub(crate) spryker_db_host: Option<String>,
+    /// Spryker's database port (`SPRYKER_DB_PORT`; default 3306 or 5432).
+    #[arg(long, env = "SPRYKER_DB_PORT", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_PORT")]
+    pub(crate) spryker_db_port: Option<u16>,
+    /// Spryker's database name (`SPRYKER_DB_DATABASE`).
+    #[arg(long, env = "SPRYKER_DB_DATABASE", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_DATABASE")]
+    pub(crate) spryker_db_database: Option<String>,
+    /// Spryker's database user (`SPRYKER_DB_USERNAME`).
+    #[arg(long, env = "SPRYKER_DB_USERNAME", hide = true, global = true)]
+    #[serde(alias = "SPRYKER_DB_USERNAME")]
+    pub(crate) spryker_db_username: Option<String>,
+    /// Spryker's database password (`SPRYKER_DB_PASSWORD`).
+    #[arg(
+        long,
+        env = "SPRYKER_DB_PASSWORD",
+        hide = true,
+        hide_env_values = true,
+        global = true
+    )]
+    #[serde(alias = "SPRYKER_DB_PASSWORD")]
+    pub(crate) spryker_db_password: Option<String>,
+    /// Spryker's OAuth client (`SPRYKER_OAUTH_CLIENT_IDENTIFIER`): the
+    /// default of `client_ids`.
+    #[arg(
+        long,
+        env = "SPRYKER_OAUTH_CLIENT_IDENTIFIER",
+        hide = true,
+        global = true
+    )]
+    #[serde(alias = "SPRYKER_OAUTH_CLIENT_IDENTIFIER")]
+    pub(crate) spryker_oauth_client_identifier: Option<String>,
 
     /// Table layout: `own` (tables created and migrated by the gateway,
     /// default) or `spryker` (an existing Spryker PostgreSQL or MariaDB/MySQL
@@ -313,6 +360,25 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_MAX_QUEUED_HASHES", value_name = "N")]
     pub(crate) max_queued_hashes: Option<usize>,
 
+    /// Stored bcrypt hashes above this cost are refused without hashing
+    /// (a hostile cost-31 hash would pin a core for hours). 4 to 31. Default 14.
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_MAX_STORED_PASSWORD_COST",
+        value_name = "COST"
+    )]
+    pub(crate) max_stored_password_cost: Option<u32>,
+
+    /// Requests to routes outside Spryker's route table: `deny` (refused;
+    /// the default with an upstream), `authenticated` (any valid token) or
+    /// `public` (the default of the demo service, which answers 404).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_UNMATCHED_ROUTES",
+        value_name = "deny|authenticated|public"
+    )]
+    pub(crate) unmatched_routes: Option<String>,
+
     // ---- browser / headers -------------------------------------------
     /// CORS allowed origins: empty (no CORS, default), one origin, a comma list, or `*`.
     #[arg(long, env = "GLUE_BACKEND_CORS_ALLOW_ORIGIN", value_name = "ORIGINS")]
@@ -401,15 +467,17 @@ impl Options {
         let hi = self;
         let lo = lower;
         merge_fields!(hi, lo;
-            listen, data_dir, database_url, database_layout, database_seed_demo,
+            listen, data_dir, database_url, spryker_db_engine, spryker_db_host, spryker_db_port,
+            spryker_db_database, spryker_db_username, spryker_db_password,
+            spryker_oauth_client_identifier, database_layout, database_seed_demo,
             database_max_connections, database_acquire_timeout, database_operation_timeout,
-            database_connect_timeout, upstream, private_key_path, public_key_path, private_key,
+            database_connect_timeout, upstream, upstream_ca_file, private_key_path, public_key_path, private_key,
             public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
             throttle_per_address, throttle_window, client_ip_header, max_concurrent_hashes,
-            max_queued_hashes, cors_allow_origin, security_headers, header_user_uuid,
+            max_queued_hashes, max_stored_password_cost, unmatched_routes, cors_allow_origin, security_headers, header_user_uuid,
             header_user_id, header_warehouse_id, header_scopes, request_timeout,
             header_read_timeout, max_header_size, body_limit, max_connections,
             h2_max_concurrent_streams, shutdown_timeout, metrics, log, log_format,
@@ -476,6 +544,8 @@ pub(crate) use glue_auth_sql::redact_url;
 #[derive(Debug, Clone)]
 pub(crate) struct DatabaseSettings {
     pub(crate) url: DatabaseUrl,
+    /// Where the URL came from, for the start-up log.
+    pub(crate) source: &'static str,
     /// The existing-Spryker-database layout (a database server only).
     pub(crate) spryker_layout: bool,
     pub(crate) seed_demo: Option<bool>,
@@ -483,6 +553,14 @@ pub(crate) struct DatabaseSettings {
     pub(crate) acquire_timeout: Duration,
     pub(crate) operation_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+}
+
+/// What happens to requests outside the route table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unmatched {
+    Deny,
+    Authenticated,
+    Public,
 }
 
 /// CORS origins.
@@ -499,6 +577,7 @@ pub(crate) struct Settings {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
     pub(crate) upstream: Option<Uri>,
+    pub(crate) upstream_ca_file: Option<PathBuf>,
     pub(crate) private_key: Option<KeySource>,
     pub(crate) public_key: Option<KeySource>,
     pub(crate) extra_public_keys: Vec<PathBuf>,
@@ -522,6 +601,7 @@ pub(crate) struct Settings {
     pub(crate) hashing: HashingSettings,
     pub(crate) cors: Cors,
     pub(crate) security_headers: bool,
+    pub(crate) unmatched_routes: Unmatched,
     pub(crate) principal_headers: PrincipalHeaders,
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -564,12 +644,91 @@ pub(crate) fn load(config: Option<&Path>, options: Options) -> Result<Settings, 
     check(options.merge(file))
 }
 
+/// Percent-encodes a URL userinfo or path component (all but unreserved
+/// characters).
+fn url_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The database URL of Spryker's `SPRYKER_DB_*` settings, when its host is
+/// set.
+fn spryker_database_url(o: &Options) -> Result<Option<String>, ConfigError> {
+    let Some(host) = o
+        .spryker_db_host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    else {
+        return Ok(None);
+    };
+    let (scheme, port) = match o
+        .spryker_db_engine
+        .as_deref()
+        .map(|e| e.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        // Spryker's config_default.php falls back to MySQL.
+        None | Some("") | Some("mysql") => ("mysql", 3306),
+        Some("pgsql") | Some("postgresql") | Some("postgres") => ("postgres", 5432),
+        Some(other) => {
+            return Err(ConfigError::new(
+                "SPRYKER_DB_ENGINE",
+                format!("{other:?} is neither `mysql` nor `pgsql`"),
+            ));
+        }
+    };
+    let port = o.spryker_db_port.unwrap_or(port);
+    let database = o.spryker_db_database.as_deref().unwrap_or_default();
+    if database.trim().is_empty() {
+        return Err(ConfigError::new(
+            "SPRYKER_DB_DATABASE",
+            "is required with SPRYKER_DB_HOST",
+        ));
+    }
+    let userinfo = match (
+        o.spryker_db_username.as_deref().filter(|u| !u.is_empty()),
+        o.spryker_db_password.as_deref().filter(|p| !p.is_empty()),
+    ) {
+        (Some(u), Some(p)) => format!("{}:{}@", url_component(u), url_component(p)),
+        (Some(u), None) => format!("{}@", url_component(u)),
+        (None, _) => String::new(),
+    };
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    Ok(Some(format!(
+        "{scheme}://{userinfo}{host}:{port}/{}",
+        url_component(database.trim())
+    )))
+}
+
 fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigError> {
-    let raw = o
+    let explicit = o
         .database_url
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
+    let from_spryker = if explicit.is_none() {
+        spryker_database_url(o)?
+    } else {
+        None
+    };
+    // DATABASE_URL wins over SPRYKER_DB_*.
+    let (raw, source) = match (explicit, from_spryker.as_deref()) {
+        (Some(u), _) => (Some(u), "database_url"),
+        (None, Some(u)) => (Some(u), "SPRYKER_DB_*"),
+        (None, None) => (None, "default"),
+    };
     let url = match (raw, &o.users_file) {
         (Some(_), Some(_)) => {
             return Err(ConfigError::new(
@@ -610,7 +769,9 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
         .map(|s| s.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("") | Some("own") => false,
+        // Spryker's own settings point at Spryker's own database.
+        None | Some("") => source == "SPRYKER_DB_*",
+        Some("own") => false,
         Some("spryker") => true,
         Some(other) => {
             return Err(ConfigError::new(
@@ -628,6 +789,7 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
     let max_connections = positive(o.database_max_connections, 10, "database_max_connections")?;
     Ok(DatabaseSettings {
         url,
+        source,
         spryker_layout,
         seed_demo: o.database_seed_demo,
         max_connections,
@@ -835,17 +997,11 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
                 .parse()
                 .map_err(|e| ConfigError::new("upstream", format!("{raw:?}: {e}")))?;
             match uri.scheme_str() {
-                Some("http") => {}
-                Some("https") => {
-                    return Err(ConfigError::new(
-                        "upstream",
-                        "https upstreams are not supported: use http:// (terminate TLS elsewhere)",
-                    ));
-                }
+                Some("http" | "https") => {}
                 _ => {
                     return Err(ConfigError::new(
                         "upstream",
-                        format!("{raw:?} must be an absolute http:// URL"),
+                        format!("{raw:?} must be an absolute http:// or https:// URL"),
                     ));
                 }
             }
@@ -901,6 +1057,11 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
     };
     let client_ids: Vec<String> = o
         .client_ids
+        .or_else(|| {
+            o.spryker_oauth_client_identifier
+                .as_ref()
+                .map(|c| vec![c.clone()])
+        })
         .unwrap_or_else(|| vec!["frontend".into()])
         .into_iter()
         .map(|s| s.trim().to_owned())
@@ -930,7 +1091,30 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             "max_concurrent_hashes",
         )?,
         max_queued: o.max_queued_hashes.unwrap_or(64),
+        max_stored_cost: match o.max_stored_password_cost {
+            None => HashingSettings::default().max_stored_cost,
+            Some(c) if (4..=31).contains(&c) => c,
+            Some(c) => {
+                return Err(ConfigError::new(
+                    "max_stored_password_cost",
+                    format!("{c} is outside 4..=31"),
+                ));
+            }
+        },
         ..HashingSettings::default()
+    };
+    let unmatched_routes = match o.unmatched_routes.as_deref().map(str::trim) {
+        None | Some("") if upstream.is_some() => Unmatched::Deny,
+        None | Some("") => Unmatched::Public,
+        Some("deny") => Unmatched::Deny,
+        Some("authenticated") => Unmatched::Authenticated,
+        Some("public") => Unmatched::Public,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "unmatched_routes",
+                format!("{other:?} is not one of deny, authenticated, public"),
+            ));
+        }
     };
     let cors = match o.cors_allow_origin.as_deref().map(str::trim) {
         None | Some("") => Cors::Off,
@@ -1025,6 +1209,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         listen,
         data_dir,
         upstream,
+        upstream_ca_file: o.upstream_ca_file.clone(),
         private_key,
         public_key,
         extra_public_keys,
@@ -1057,6 +1242,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         hashing,
         cors,
         security_headers: o.security_headers.unwrap_or(true),
+        unmatched_routes,
         principal_headers,
         request_timeout: secs(o.request_timeout, 30, "request_timeout", 1)?,
         header_read_timeout: secs(o.header_read_timeout, 10, "header_read_timeout", 1)?,
@@ -1108,7 +1294,7 @@ mod tests {
     fn bad_settings_are_named() {
         let e = parse(&["--unauthenticated-status", "402"]).unwrap_err();
         assert_eq!(e.setting, "unauthenticated_status");
-        let e = parse(&["--upstream", "https://x"]).unwrap_err();
+        let e = parse(&["--upstream", "ftp://x"]).unwrap_err();
         assert_eq!(e.setting, "upstream");
         let e = parse(&["--cors-allow-origin", "example.com"]).unwrap_err();
         assert_eq!(e.setting, "cors_allow_origin");
@@ -1322,5 +1508,75 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Options>("user_token_tll = 5").is_err());
+    }
+
+    #[test]
+    fn spryker_db_settings_make_a_database_url_and_database_url_wins() {
+        let o = |pairs: &[(&str, &str)]| {
+            let mut o = Options::default();
+            for (k, v) in pairs {
+                let v = Some(v.to_string());
+                match *k {
+                    "engine" => o.spryker_db_engine = v,
+                    "host" => o.spryker_db_host = v,
+                    "port" => o.spryker_db_port = v.and_then(|p| p.parse().ok()),
+                    "db" => o.spryker_db_database = v,
+                    "user" => o.spryker_db_username = v,
+                    "password" => o.spryker_db_password = v,
+                    "client" => o.spryker_oauth_client_identifier = v,
+                    "url" => o.database_url = v,
+                    _ => unreachable!(),
+                }
+            }
+            o
+        };
+        let base = [
+            ("host", "db"),
+            ("db", "spryker"),
+            ("user", "glue"),
+            ("password", "p@ss:w/rd"),
+        ];
+        // MySQL is Spryker's default engine.
+        let s = check(o(&base)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("mysql://glue:p%40ss%3Aw%2Frd@db:3306/spryker".into())
+        );
+        assert_eq!(s.database.source, "SPRYKER_DB_*");
+        assert!(
+            s.database.spryker_layout,
+            "Spryker's settings mean Spryker's database"
+        );
+        assert!(
+            !s.database.url.to_string().contains("p%40ss"),
+            "{}",
+            s.database.url
+        );
+        let mut pg = base.to_vec();
+        pg.extend([
+            ("engine", "pgsql"),
+            ("port", "6432"),
+            ("client", "fulfillment"),
+        ]);
+        let s = check(o(&pg)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("postgres://glue:p%40ss%3Aw%2Frd@db:6432/spryker".into())
+        );
+        assert_eq!(s.client_ids, ["fulfillment"]);
+        // DATABASE_URL wins.
+        let mut both = base.to_vec();
+        both.push(("url", "postgres://other@h/db"));
+        let s = check(o(&both)).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Server("postgres://other@h/db".into())
+        );
+        assert_eq!(s.database.source, "database_url");
+        assert!(!s.database.spryker_layout);
+        let e = check(o(&[("host", "db"), ("db", "x"), ("engine", "oracle")])).unwrap_err();
+        assert_eq!(e.setting, "SPRYKER_DB_ENGINE");
+        let e = check(o(&[("host", "db")])).unwrap_err();
+        assert_eq!(e.setting, "SPRYKER_DB_DATABASE");
     }
 }

@@ -16,6 +16,7 @@ mod keys;
 mod observe;
 mod proxy;
 mod reads;
+mod screen;
 mod server;
 mod stack;
 mod stores;
@@ -140,11 +141,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(command) => runtime.block_on(admin::run(settings, command)),
         None => runtime.block_on(start(settings, dropped_log_lines)),
-    }
+    };
+    // Connections are closed by now (within `shutdown_timeout`); a password
+    // verification still running on the blocking pool must not hold the
+    // exit (dropping the runtime would wait for it).
+    runtime.shutdown_timeout(SHUTDOWN_BLOCKING_GRACE);
+    code
 }
+
+/// How long the exit waits for blocking work (bcrypt) still running after
+/// the connections are closed.
+const SHUTDOWN_BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn start(
     settings: Settings,
@@ -201,7 +211,12 @@ async fn start(
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(store = stores.kind(), database = %settings.database.url, "stores open");
+    tracing::info!(
+        store = stores.kind(),
+        database = %settings.database.url,
+        source = settings.database.source,
+        "stores open"
+    );
     let demo_users = demo_user_active(&settings, &stores).await;
     if demo_users && stores.sql().is_some() {
         tracing::warn!(

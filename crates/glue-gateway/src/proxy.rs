@@ -1,4 +1,5 @@
-//! Upstream mode: a streaming reverse proxy to a Glue backend (http only).
+//! Upstream mode: a streaming reverse proxy to a Glue backend, over http or
+//! https (rustls on aws-lc; the system's roots plus an optional CA file).
 //!
 //! The validated principal travels as headers (names configurable); any such
 //! header a client sent is removed first, so an upstream can trust them.
@@ -6,16 +7,20 @@
 //! upstreams (PHP-FPM behind nginx, gunicorn, …) map `_` and `-` to the same
 //! variable, so `x_glue_user_id` would reach them as `X-Glue-User-Id`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
 use glue_auth_core::{Claims, Envelope, GlueError, Principal};
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, TRANSFER_ENCODING};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, FORWARDED, HOST, HeaderName, TRANSFER_ENCODING, VIA,
+};
 use http::uri::{PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -38,7 +43,8 @@ const HOP_BY_HOP: [&str; 8] = [
 /// The reverse proxy. Cheap to clone (the client pools connections).
 #[derive(Clone, Debug)]
 pub(crate) struct Proxy {
-    client: Client<HttpConnector, Body>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
+    scheme: Scheme,
     authority: http::uri::Authority,
     prefix: String,
     headers: PrincipalHeaders,
@@ -87,18 +93,110 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// `Via` entry the gateway adds (RFC 9110 §7.6.3).
+const VIA_ENTRY: &str = "1.1 glue-gateway";
+
+/// Appends `value` to every prior line of `name`, as one comma-separated
+/// line (all lines, not only the first: a list header split over several
+/// lines is one list).
+fn append(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    let prior: Vec<&str> = headers
+        .get_all(&name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let joined = if prior.is_empty() {
+        value.to_owned()
+    } else {
+        format!("{}, {value}", prior.join(", "))
+    };
+    if let Ok(v) = HeaderValue::from_str(&joined) {
+        headers.insert(name, v);
+    }
+}
+
+/// `X-Forwarded-For` and `Forwarded` (RFC 7239) with the client's address
+/// appended to what earlier proxies wrote.
+fn append_forwarding(headers: &mut HeaderMap, ip: IpAddr, host: Option<&HeaderValue>) {
+    append(
+        headers,
+        HeaderName::from_static("x-forwarded-for"),
+        &ip.to_string(),
+    );
+    let node = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let mut element = format!("for={node};proto=http");
+    if let Some(host) = host.and_then(|h| h.to_str().ok()) {
+        // A quoted-string: no quote or backslash may pass through.
+        if !host.contains(['"', '\\']) {
+            element.push_str(&format!(";host=\"{host}\""));
+        }
+    }
+    append(headers, FORWARDED, &element);
+}
+
+/// The TLS client configuration of https upstreams: the system's roots,
+/// plus the certificates of `ca_file`.
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for cert in native.certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject as _;
+        let certs =
+            CertificateDer::pem_file_iter(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut added = 0;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!("{}: no certificate in the file", path.display()));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 impl Proxy {
-    pub(crate) fn new(upstream: &Uri, headers: PrincipalHeaders, body_limit: usize) -> Self {
+    /// A proxy to `upstream` (`http://` or `https://`); `ca_file`: PEM
+    /// certificates trusted for an https upstream beside the system's roots.
+    pub(crate) fn new(
+        upstream: &Uri,
+        headers: PrincipalHeaders,
+        body_limit: usize,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, String> {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.enforce_http(true);
+        connector.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(ca_file)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+            .build(https);
         let prefix = upstream.path().trim_end_matches('/').to_owned();
-        Proxy {
+        Ok(Proxy {
             client,
+            scheme: upstream.scheme().cloned().unwrap_or(Scheme::HTTP),
             // Checked by the configuration.
             authority: upstream
                 .authority()
@@ -107,14 +205,14 @@ impl Proxy {
             prefix,
             headers,
             body_limit,
-        }
+        })
     }
 
     fn target(&self, original: &Uri) -> Option<Uri> {
         let pq = original.path_and_query().map_or("/", PathAndQuery::as_str);
         let pq: PathAndQuery = format!("{}{}", self.prefix, pq).parse().ok()?;
         Uri::builder()
-            .scheme(Scheme::HTTP)
+            .scheme(self.scheme.clone())
             .authority(self.authority.clone())
             .path_and_query(pq)
             .build()
@@ -159,20 +257,14 @@ impl Proxy {
         for name in self.headers.all() {
             headers.remove(name);
         }
-        if let Some(host) = original_host {
-            headers.insert("x-forwarded-host", host);
+        if let Some(host) = &original_host {
+            headers.insert("x-forwarded-host", host.clone());
         }
         headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
         if let Some(peer) = parts.extensions.get::<SocketAddr>() {
-            let ip = peer.ip().to_string();
-            let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-                Some(prior) => format!("{prior}, {ip}"),
-                None => ip,
-            };
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                headers.insert("x-forwarded-for", v);
-            }
+            append_forwarding(headers, peer.ip(), original_host.as_ref());
         }
+        append(headers, VIA, VIA_ENTRY);
         match parts.extensions.get::<Principal>() {
             Some(Principal::User(u)) => {
                 if let Ok(v) = HeaderValue::from_str(u.uuid()) {
@@ -229,7 +321,9 @@ mod tests {
                 scopes: HeaderName::from_static("d"),
             },
             10,
-        );
+            None,
+        )
+        .unwrap();
         let t = p
             .target(&"/picking-lists?include=x".parse().unwrap())
             .unwrap();

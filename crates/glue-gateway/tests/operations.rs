@@ -201,6 +201,61 @@ fn sighup_keeps_the_failed_login_count() {
     assert!(res.header("retry-after").is_some());
 }
 
+/// SIGTERM while a password verification runs: the process ends within its
+/// documented bound (`shutdown_timeout`, plus one second for blocking work),
+/// not when bcrypt is done. The stored hash is a real cost-4 hash raised to
+/// cost 20 (about a minute of bcrypt); the cost limit is lifted for it.
+#[test]
+fn sigterm_during_a_long_password_hash_ends_within_the_bound() {
+    let dir = TempDir::new();
+    let slow = bcrypt::hash("whatever", 4)
+        .unwrap()
+        .replacen("$04$", "$20$", 1);
+    let users = serde_json::json!({
+        "users": [{"id_user": 7, "uuid": "00000000-0000-0000-0000-000000000007",
+                   "username": "slow@spryker.com", "password": slow}],
+    });
+    std::fs::write(dir.path().join("users.json"), users.to_string()).unwrap();
+    let users_file = dir.path().join("users.json").display().to_string();
+    let mut gw = Gateway::start_in(
+        dir,
+        &[
+            "--users-file",
+            &users_file,
+            "--max-stored-password-cost",
+            "31",
+            "--shutdown-timeout",
+            "2",
+        ],
+        &[],
+    );
+    let addr = gw.addr;
+    let login = std::thread::spawn(move || {
+        let body = "grant_type=password&username=slow%40spryker.com&password=x";
+        let req = format!(
+            "POST /token HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+    });
+    // Let the verification start on the blocking pool.
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    gw.signal("TERM");
+    let status = gw.wait_exit(Duration::from_secs(15));
+    let took = sent.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "exit took {took:?} (bound: 2 s + 1 s)"
+    );
+    login.join().unwrap();
+}
+
 #[test]
 fn metrics_count_routes_rejections_cache_and_token_latency() {
     let gw = Gateway::start(&[]);
@@ -353,11 +408,7 @@ fn bad_configuration_fails_with_exit_code_2_naming_the_setting() {
             "public_key_path",
         ),
         (vec!["--config", &bad_toml], vec![], "user_token_tll"),
-        (
-            vec!["--upstream", "https://glue.example"],
-            vec![],
-            "upstream",
-        ),
+        (vec!["--upstream", "ftp://glue.example"], vec![], "upstream"),
         (
             vec![],
             vec![("GLUE_BACKEND_CORS_ALLOW_ORIGIN", "fulfillment.example")],

@@ -408,3 +408,50 @@ fn signals_while_the_database_is_retried_at_start() {
     assert!(status.success(), "{status:?}\n{stderr}");
     assert!(stderr.contains("SIGTERM"), "{stderr}");
 }
+
+/// The SQLite file moved away under a running gateway (2026-12-03 fault
+/// run): no fresh, empty database appears in its place; logins and
+/// `/healthz` agree that the database is unavailable; when the file comes
+/// back, every login succeeds again within seconds (no pooled connection
+/// keeps answering from the unlinked file).
+#[test]
+fn the_sqlite_file_moved_away_and_back() {
+    let gw = Gateway::start(&[]);
+    let data = gw.dir.path().join("data");
+    let db = data.join("glue.db");
+    let aside = data.join("moved-away.db");
+    assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 200);
+    std::fs::rename(&db, &aside).unwrap();
+
+    for _ in 0..5 {
+        let res = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+        assert_eq!(res.status, 503, "{}", res.text());
+    }
+    assert!(!db.exists(), "a new database file was created");
+    std::thread::sleep(Duration::from_millis(1100)); // past the /healthz cache
+    let health = gw.get("/healthz").send().json();
+    assert_eq!(health["database"], "unavailable", "{health}");
+
+    std::fs::rename(&aside, &db).unwrap();
+    let back = std::time::Instant::now();
+    loop {
+        let status = gw.login_as(DEMO_USER, DEMO_PASSWORD).status;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "no recovery:\n{}",
+            gw.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("recovered {:?} after the file came back", back.elapsed());
+    for i in 0..20 {
+        let res = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+        assert_eq!(res.status, 200, "login {i} after recovery: {}", res.text());
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(gw.get("/healthz").send().json()["database"], "ok");
+}

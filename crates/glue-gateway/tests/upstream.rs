@@ -11,7 +11,16 @@ use common::*;
 fn principal_headers_are_forwarded_and_spoofed_ones_stripped() {
     let up = Upstream::start(Duration::ZERO);
     let url = format!("http://{}/backend", up.addr);
-    let gw = Gateway::start(&["--upstream", &url, "--header-scopes", "x-scopes"]);
+    // `/health-check` is outside Spryker's table: public here (the default
+    // in proxy mode is `deny`, tested in proxy_screening.rs).
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--header-scopes",
+        "x-scopes",
+        "--unmatched-routes",
+        "public",
+    ]);
     let user = gw.login();
     let wh = gw.warehouse_token(&user);
 
@@ -133,7 +142,7 @@ fn upstream_down_is_a_502_with_a_glue_body() {
 fn sigterm_lets_the_in_flight_request_finish() {
     let up = Upstream::start(Duration::from_millis(1500));
     let url = format!("http://{}", up.addr);
-    let mut gw = Gateway::start(&["--upstream", &url]);
+    let mut gw = Gateway::start(&["--upstream", &url, "--unmatched-routes", "authenticated"]);
     let token = gw.login();
     let slow = gw.get("/slow").bearer(&token);
     let in_flight = std::thread::spawn(move || slow.send());
@@ -165,7 +174,14 @@ fn sigterm_lets_the_in_flight_request_finish() {
 fn a_slow_upstream_hits_the_request_timeout() {
     let up = Upstream::start(Duration::from_millis(2500));
     let url = format!("http://{}", up.addr);
-    let gw = Gateway::start(&["--upstream", &url, "--request-timeout", "1"]);
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--request-timeout",
+        "1",
+        "--unmatched-routes",
+        "authenticated",
+    ]);
     let token = gw.login();
     let res = gw.get("/slow").bearer(&token).send();
     assert_eq!(res.status, 504, "{}", res.text());
@@ -295,7 +311,14 @@ fn a_chunked_body_over_the_limit_answers_502() {
         }
     });
     let url = format!("http://{up}");
-    let gw = Gateway::start(&["--upstream", &url, "--body-limit", "1000"]);
+    let gw = Gateway::start(&[
+        "--upstream",
+        &url,
+        "--body-limit",
+        "1000",
+        "--unmatched-routes",
+        "authenticated",
+    ]);
     let token = gw.login();
     let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -311,4 +334,157 @@ fn a_chunked_body_over_the_limit_answers_502() {
     let res = parse_response(&raw);
     assert_eq!(res.status, 502, "{res:?}");
     assert_eq!(res.json()[0]["message"], "Bad gateway.");
+}
+
+/// A loopback https upstream with a certificate from a CA made here; it
+/// answers every request with a JSON echo of its method, path and headers.
+struct TlsUpstream {
+    addr: std::net::SocketAddr,
+    ca_pem: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn tls_upstream() -> TlsUpstream {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let headers: serde_json::Map<String, serde_json::Value> = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().to_owned(),
+                                    serde_json::Value::String(v.to_str().unwrap_or("").to_owned()),
+                                )
+                            })
+                            .collect();
+                        let doc = serde_json::json!({
+                            "method": req.method().as_str(),
+                            "path": req.uri().path(),
+                            "headers": headers,
+                        });
+                        let mut res = hyper::Response::new(http_body_util::Full::new(
+                            bytes::Bytes::from(doc.to_string()),
+                        ));
+                        res.headers_mut()
+                            .insert("content-type", "application/json".parse().unwrap());
+                        res.headers_mut()
+                            .insert("x-upstream", "tls".parse().unwrap());
+                        Ok::<_, std::convert::Infallible>(res)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    TlsUpstream {
+        addr,
+        ca_pem: ca_cert.pem(),
+        _runtime: runtime,
+    }
+}
+
+#[test]
+fn https_upstream_with_a_private_ca() {
+    let up = tls_upstream();
+    let dir = TempDir::new();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &up.ca_pem).unwrap();
+    let url = format!("https://localhost:{}", up.addr.port());
+    let ca_arg = ca.display().to_string();
+    let gw = Gateway::start_in(
+        dir,
+        &["--upstream", &url, "--upstream-ca-file", &ca_arg],
+        &[],
+    );
+    let token = gw.login();
+    let res = gw.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("x-upstream"), Some("tls"));
+    assert_eq!(res.json()["headers"]["x-glue-user-id"], "4");
+
+    // Without the CA the certificate is not trusted: 502, never plain text.
+    let untrusted = Gateway::start(&["--upstream", &url]);
+    let token = untrusted.login();
+    let res = untrusted.get("/picking-lists").bearer(&token).send();
+    assert_eq!(res.status, 502, "{}", res.text());
+    // A CA file that holds no certificate is a start-up error.
+    let (status, stderr) = run_to_exit(
+        &["--upstream", &url, "--upstream-ca-file", "/dev/null"],
+        &[],
+    );
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`upstream_ca_file`"), "{stderr}");
+}
+
+#[test]
+fn forwarding_headers_extend_every_incoming_line() {
+    let upstream = Upstream::start(Duration::ZERO);
+    let url = format!("http://{}", upstream.addr);
+    let gw = Gateway::start(&["--upstream", &url]);
+    let token = gw.login();
+    let res = gw
+        .get("/picking-lists")
+        .bearer(&token)
+        .header("x-forwarded-for", "192.0.2.1")
+        .header("x-forwarded-for", "192.0.2.2, 192.0.2.3")
+        .header("forwarded", "for=192.0.2.1;proto=https")
+        .header("via", "1.1 edge")
+        .send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let h = &res.json()["headers"];
+    assert_eq!(
+        h["x-forwarded-for"],
+        "192.0.2.1, 192.0.2.2, 192.0.2.3, 127.0.0.1"
+    );
+    assert_eq!(
+        h["forwarded"],
+        format!(
+            "for=192.0.2.1;proto=https, for=127.0.0.1;proto=http;host=\"{}\"",
+            gw.addr
+        )
+    );
+    assert_eq!(h["via"], "1.1 edge, 1.1 glue-gateway");
 }
