@@ -111,6 +111,7 @@ paths = [
     "/warehouse-user-assignments", f"/warehouse-user-assignments/{ID}",
     "/", "/other", "/picking%2Dlists", "//picking-lists///x/start-picking",
     "/x/../picking-lists", "/picking-lists/%2e%2E", "/warehouse-tokens/?a=b",
+    "/authorize",
 ]
 methods = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"]
 routes = []

@@ -4,10 +4,10 @@
 //! a trailing slash — get the same decision from
 //! `RouteTable::spryker_backend()`, for every method and principal.
 //!
-//! Extension point: the gateway's proxy path normaliser (added later, in
-//! `glue-gateway`) gets the same treatment: the scope decision on the
-//! normalised respelling equals the decision on the original. Reuse
-//! [`path`], [`respelling`] and [`decision`] there.
+//! Extension point: the proxy path normaliser (`normalize_path`, used by
+//! the gateway's proxy screen) gets the same treatment later: the scope
+//! decision on the normalised respelling equals the decision on the
+//! original. Reuse [`path`], [`respelling`] and [`decision`] there.
 
 mod common;
 
@@ -25,6 +25,7 @@ fn path() -> impl Strategy<Value = Vec<String>> {
     let segment = prop_oneof![
         6 => proptest::sample::select(vec![
             "token",
+            "authorize",
             "warehouse-tokens",
             "picking-lists",
             "start-picking",
