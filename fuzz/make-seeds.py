@@ -121,6 +121,16 @@ for i, p in enumerate(paths):
         routes.append(bytes([sel]) + f"{m}\n{p}".encode())
 write("route_table", routes)
 
+# --- proxy_path: the normaliser's test paths and the matrix paths ----------
+proxy = paths + [
+    "/picking-lists/7f2a/", "//%70icking-lists//%2D/", "/%41%42/c", "/%7E%2d%5F%2E1",
+    "/WAREHOUSE-TOKENS", "/a:b@c!$&'()*+,=", "/picking-lists%2Fx", "/picking-lists\\x",
+    "/picking-lists%5cx", "/warehouse-tokens;x=1", "/warehouse-tokens%3B",
+    "/warehouse-tokens%00", "/picking-lists/%2570", "/%C3%A9", "/x%2", "/a b",
+    "/a/%2E%2e/token", "/./token", "picking-lists", "",
+]
+write("proxy_path", [p.split("?")[0].encode() for p in proxy])
+
 # --- authorization_header: header lines with token escapes ------------------
 auth = [f"authorization: Bearer $T{IDX[i]}" for i in range(N)]
 auth += [f"Bearer {tokens[0]}", f"bearer {tokens[3]}", "Bearer", "fake_token", "",
