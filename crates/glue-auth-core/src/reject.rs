@@ -45,6 +45,10 @@ pub enum InvalidReason {
     UnknownKey,
     /// The `iss` claim names no configured issuer.
     Issuer,
+    /// Valid, but no longer speaks for its user: the user was blocked or
+    /// deleted, or changed password, after the token was issued (checked
+    /// where a token is exchanged or refreshed, not on every request).
+    Revoked,
 }
 
 impl InvalidReason {
@@ -65,6 +69,7 @@ impl InvalidReason {
             InvalidReason::Audience => "audience",
             InvalidReason::UnknownKey => "unknown_key",
             InvalidReason::Issuer => "issuer",
+            InvalidReason::Revoked => "revoked",
         }
     }
 }

@@ -282,6 +282,8 @@ impl Dialect {
 #[derive(Debug)]
 pub(crate) struct Sql {
     pub(crate) find_user: Stmt,
+    /// `$1` uuid: status and (our own layout) the last change of the row.
+    pub(crate) user_standing: Stmt,
     pub(crate) active_warehouse: Stmt,
     pub(crate) warehouse_exists: Stmt,
     pub(crate) refresh_insert: Stmt,
@@ -346,6 +348,19 @@ impl Sql {
                  is_warehouse_user FROM spy_user WHERE username = $1",
                 int("id_user"),
                 d.text("status")
+            )),
+            // Our own layout: only the admin commands write `spy_user`
+            // (`updated_at` on a new password or status), so its
+            // `updated_at` ends earlier tokens. A Spryker database's
+            // `updated_at` also moves on Back Office logins: not used.
+            user_standing: st(format!(
+                "SELECT {} AS status, {} AS changed FROM spy_user WHERE uuid = $1",
+                d.text("status"),
+                if spryker {
+                    int("NULL")
+                } else {
+                    us("updated_at")
+                }
             )),
             active_warehouse: st(format!(
                 "SELECT {} AS id_warehouse \

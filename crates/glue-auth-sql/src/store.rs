@@ -11,7 +11,7 @@ use glue_auth_core::{NumericDate, Principal, Scopes};
 use glue_auth_token::store::{
     AccessTokenLog, AccessTokenRecord, PasswordHash, RefreshFamily, RefreshTokenHash,
     RefreshTokenRecord, RefreshTokens, Rotation, StoreError, StoreFuture, UserDirectory,
-    UserRecord, UserStatus, WarehouseAssignments,
+    UserRecord, UserStanding, UserStatus, WarehouseAssignments,
 };
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -584,6 +584,24 @@ impl SqlStore {
         }))
     }
 
+    async fn user_standing(&self, uuid: &str) -> Result<Option<UserStanding>, StoreError> {
+        let sql = &self.inner.sql.user_standing;
+        let row: Option<(String, Option<i64>)> = with_pool!(&self.inner.pool, p => bind!(
+            sqlx::query_as(&sql.text), sql, [uuid])
+            .fetch_optional(p)
+            .await
+            .map_err(store_error)?);
+        let Some((status, changed)) = row else {
+            return Ok(None);
+        };
+        let status = parse_status(&status)
+            .ok_or_else(|| StoreError::Inconsistent("a user has an unknown status".into()))?;
+        Ok(Some(UserStanding {
+            status,
+            revoked_before: changed.map(NumericDate::from_micros),
+        }))
+    }
+
     async fn active_warehouse_of(&self, user_uuid: &str) -> Result<Option<i64>, StoreError> {
         let sql = &self.inner.sql.active_warehouse;
         let rows: Vec<(i64,)> = with_pool!(&self.inner.pool, p => bind!(
@@ -962,6 +980,10 @@ pub(crate) fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
 impl UserDirectory for SqlStore {
     fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
         Box::pin(self.bounded(self.find_user(username)))
+    }
+
+    fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+        Box::pin(self.bounded(self.user_standing(user_uuid)))
     }
 }
 

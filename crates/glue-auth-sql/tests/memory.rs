@@ -6,8 +6,8 @@ use glue_auth_core::NumericDate;
 use glue_auth_token::store::{
     AccessTokenLog, AccessTokenRecord, Assignment, AssignmentFilter, AssignmentResult,
     AssignmentStore, NewAssignment, RefreshFamily, RefreshTokenHash, RefreshTokenRecord,
-    RefreshTokens, Rotation, StoreFuture, UserDirectory, UserRecord, WarehouseAssignments,
-    WarehouseRef,
+    RefreshTokens, Rotation, StoreFuture, UserDirectory, UserRecord, UserStanding,
+    WarehouseAssignments, WarehouseRef,
 };
 use glue_auth_token::{MemoryAccessTokenLog, MemoryDirectory, MemoryRefreshTokens, Warehouse};
 
@@ -22,6 +22,9 @@ struct Memory {
 impl UserDirectory for Memory {
     fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
         self.dir.find_by_username(username)
+    }
+    fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+        self.dir.standing(user_uuid)
     }
 }
 

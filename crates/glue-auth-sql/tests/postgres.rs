@@ -369,6 +369,14 @@ async fn existing_spryker_database() {
     assert_eq!(ann.id_user, 6);
     s.assign_warehouse("ann@spryker.com", 2).await.unwrap();
     assert_eq!(s.active_warehouse(&ann.uuid).await.unwrap(), Some(2));
+    // Spryker's own `updated_at` also moves on Back Office logins: the
+    // standing carries no revocation date here, only the status.
+    s.set_password("ann@spryker.com", "another-pw")
+        .await
+        .unwrap();
+    let standing = s.standing(&ann.uuid).await.unwrap().unwrap();
+    assert_eq!(standing.revoked_before, None);
+    assert_eq!(standing.status, UserStatus::Active);
     s.unblock_user("harald@spryker.com").await.unwrap();
     let (status,): (i16,) = sqlx::query_as("SELECT status FROM spy_user WHERE id_user = 5")
         .fetch_one(&mut conn)

@@ -165,12 +165,19 @@ async fn admin_users() {
         Err(SqlError::NotFound(_))
     ));
 
+    let before = NumericDate::now();
     store
         .set_password("bob@example.com", "new-pw")
         .await
         .unwrap();
     let bob = store.user("bob@example.com").await.unwrap().unwrap();
     assert!(bcrypt::verify("new-pw", bob.password_hash.expose()).unwrap());
+    // Tokens issued before the new password no longer exchange or refresh.
+    let standing = store.standing(&bob.uuid).await.unwrap().unwrap();
+    let changed = standing.revoked_before.expect("a revocation date");
+    assert!(changed >= before, "{changed} < {before}");
+    assert!(!standing.allows(Some(before)));
+    assert!(standing.allows(Some(NumericDate::now())));
 }
 
 #[tokio::test]

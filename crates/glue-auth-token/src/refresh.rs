@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use glue_auth_core::NumericDate;
+use glue_auth_core::{NumericDate, Principal};
 use http::Response;
 use http::request::Parts;
 
@@ -12,11 +12,12 @@ use crate::issue::Failure;
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_REFRESH};
 use crate::server::Endpoints;
-use crate::store::{RefreshTokenHash, RefreshTokenRecord, RefreshTokens, Rotation};
+use crate::store::{RefreshTokenHash, RefreshTokenRecord, RefreshTokens, Rotation, UserDirectory};
 use crate::throttle::Attempt;
 
 pub(crate) struct RefreshGrant {
     store: Arc<dyn RefreshTokens>,
+    users: Arc<dyn UserDirectory>,
 }
 
 /// An `invalid_grant` for a refresh token; counts as a failure of the
@@ -28,8 +29,8 @@ fn refused(attempt: Attempt, now: NumericDate, why: &'static str) -> Response<By
 }
 
 impl RefreshGrant {
-    pub(crate) fn new(store: Arc<dyn RefreshTokens>) -> Self {
-        RefreshGrant { store }
+    pub(crate) fn new(store: Arc<dyn RefreshTokens>, users: Arc<dyn UserDirectory>) -> Self {
+        RefreshGrant { store, users }
     }
 
     pub(crate) async fn answer(
@@ -67,6 +68,18 @@ impl RefreshGrant {
         if record.expires_at <= now {
             return refused(attempt, now, "expired");
         }
+        if let Principal::User(user) = &record.principal {
+            // The chain started at the login: its expiry is the first token's
+            // (rotation keeps it), so login = expiry - refresh lifetime.
+            let started = record
+                .expires_at
+                .saturating_sub(ep.issuer.lifetimes.refresh);
+            match self.users.standing(user.uuid()).await {
+                Ok(Some(s)) if s.allows(Some(started)) => {}
+                Ok(_) => return self.revoked(ep, &record, attempt, now).await,
+                Err(e) => return ep.failure(Failure::Store(e)),
+            }
+        }
         let mut minted = match ep.issuer.mint(
             record.principal.clone(),
             record.scopes.clone(),
@@ -91,6 +104,21 @@ impl RefreshGrant {
         }
         tracing::info!("token endpoint: refresh token rotated");
         res::token_success(ep.issuer.compatibility.response_style, &minted)
+    }
+
+    /// The user was blocked, deleted or changed password since the chain
+    /// started: the family ends.
+    async fn revoked(
+        &self,
+        ep: &Endpoints,
+        record: &RefreshTokenRecord,
+        attempt: Attempt,
+        now: NumericDate,
+    ) -> Response<Bytes> {
+        if let Err(e) = self.store.revoke_family(record.family, now).await {
+            return ep.failure(Failure::Store(e));
+        }
+        refused(attempt, now, "user revoked")
     }
 
     /// A spent or revoked refresh token came back: revoke its whole family.

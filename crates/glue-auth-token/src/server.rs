@@ -142,9 +142,10 @@ impl TokenServer {
                 throttle: Throttle::new(b.throttle),
                 addresses: AddressSource::new(b.client_address),
                 issuer,
-                password: PasswordGrant::new(b.users, pool),
-                refresh: refresh_store.map(RefreshGrant::new),
+                password: PasswordGrant::new(Arc::clone(&b.users), pool),
+                refresh: refresh_store.map(|s| RefreshGrant::new(s, Arc::clone(&b.users))),
                 warehouse: WarehouseExchange::new(
+                    b.users,
                     b.assignments,
                     b.compatibility.unauthenticated_status,
                 ),

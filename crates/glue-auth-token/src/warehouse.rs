@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use glue_auth_core::{
-    Anonymous, Claims, Principal, Reject, Rejection, Scopes, UnauthenticatedStatus, UserPrincipal,
-    WarehousePrincipal,
+    Anonymous, Claims, InvalidReason, Principal, Reject, Rejection, Scopes, UnauthenticatedStatus,
+    UserPrincipal, WarehousePrincipal,
 };
 use http::request::Parts;
 use http::{Response, StatusCode};
@@ -22,12 +22,13 @@ use crate::endpoint::reject;
 use crate::issue::Failure;
 use crate::response as res;
 use crate::server::Endpoints;
-use crate::store::{BoxError, RefreshFamily, WarehouseAssignments};
+use crate::store::{BoxError, RefreshFamily, UserDirectory, WarehouseAssignments};
 
 /// What the RFC 6750 responder names as the scope this route needs.
 const SCOPE_USER: &str = "user";
 
 pub(crate) struct WarehouseExchange {
+    users: Arc<dyn UserDirectory>,
     assignments: Arc<dyn WarehouseAssignments>,
     unauthenticated_status: UnauthenticatedStatus,
     /// Set once the missing bearer layer was reported.
@@ -36,10 +37,12 @@ pub(crate) struct WarehouseExchange {
 
 impl WarehouseExchange {
     pub(crate) fn new(
+        users: Arc<dyn UserDirectory>,
         assignments: Arc<dyn WarehouseAssignments>,
         unauthenticated_status: UnauthenticatedStatus,
     ) -> Self {
         WarehouseExchange {
+            users,
             assignments,
             unauthenticated_status,
             misconfigured: AtomicBool::new(false),
@@ -82,6 +85,8 @@ impl WarehouseExchange {
     }
 
     /// The exchange: the body is read (and size-limited) but ignored; the
+    /// user must still be active and not have changed password since the
+    /// token was issued (else 401 `001`, as for any invalid token); the
     /// user's active assignment decides the warehouse.
     pub(crate) async fn answer<B, R>(
         ep: Arc<Endpoints>,
@@ -108,6 +113,23 @@ impl WarehouseExchange {
                 },
             )
         };
+        let issued_at = parts.extensions.get::<Claims>().and_then(Claims::issued_at);
+        match ep.warehouse.users.standing(user.uuid()).await {
+            Ok(Some(standing)) if standing.allows(issued_at) => {}
+            Ok(standing) => {
+                tracing::info!(
+                    id_user = user.id_user(),
+                    status = standing.map(|s| s.status.as_str()),
+                    "token endpoint: user token revoked (user blocked, deleted or \
+                     password changed since it was issued)"
+                );
+                let revoked = Rejection::InvalidToken {
+                    reason: InvalidReason::Revoked,
+                };
+                return reject(&responder, &parts, revoked);
+            }
+            Err(e) => return unavailable(Failure::Store(e)),
+        }
         let id_warehouse = match ep.warehouse.assignments.active_warehouse(user.uuid()).await {
             Ok(Some(id)) => id,
             Ok(None) => {

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use glue_auth_core::Claims;
+use glue_auth_core::{Claims, Clock};
 use glue_auth_token::{MemoryRefreshTokens, TokenServer};
 use std::sync::Arc;
 
@@ -207,4 +207,43 @@ async fn rotation_keeps_the_chains_first_expiry() {
     // …and at 3600 s it ends, though r2 is only 1 s old.
     s.clock.advance(Duration::from_secs(1));
     use_refresh(&s.server, &r2).await.is(400, INVALID_REFRESH);
+}
+
+/// Issue 16: a refresh token stops refreshing once its user is blocked or
+/// deleted, or changed password after the chain's login; the family ends
+/// with it (an unblocked user logs in again).
+#[tokio::test]
+async fn blocked_deleted_and_password_changed_users_refresh_tokens_are_refused() {
+    use glue_auth_token::store::UserStatus;
+    for status in [UserStatus::Blocked, UserStatus::Deleted] {
+        let s = setup_with(|b| b.refresh_grant(true));
+        let (_, r0) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+        let (_, r1) = tokens(&use_refresh(&s.server, &r0).await);
+        assert!(s.dir.set_status(SONIA, status));
+        use_refresh(&s.server, &r1).await.is(400, INVALID_REFRESH);
+        assert!(s.dir.set_status(SONIA, UserStatus::Active));
+        // The family was revoked: still refused.
+        use_refresh(&s.server, &r1).await.is(400, INVALID_REFRESH);
+        let (_, fresh) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+        assert_eq!(
+            use_refresh(&s.server, &fresh).await.status,
+            200,
+            "{status:?}"
+        );
+    }
+
+    let s = setup_with(|b| b.refresh_grant(true));
+    let (_, old) = tokens(&login(&s.server, SONIA, PASSWORD).await);
+    s.clock.advance(Duration::from_secs(60));
+    // Rotated after the login: the chain still started before the change.
+    let (_, old) = tokens(&use_refresh(&s.server, &old).await);
+    s.clock.advance(Duration::from_secs(60));
+    assert!(
+        s.dir
+            .set_password_hash(SONIA, hash4("a-new-password-1"), s.clock.now())
+    );
+    s.clock.advance(Duration::from_secs(1));
+    use_refresh(&s.server, &old).await.is(400, INVALID_REFRESH);
+    let (_, new) = tokens(&login(&s.server, SONIA, "a-new-password-1").await);
+    assert_eq!(use_refresh(&s.server, &new).await.status, 200);
 }

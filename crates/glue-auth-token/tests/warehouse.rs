@@ -8,11 +8,11 @@ use bytes::Bytes;
 use common::*;
 use glue_auth_bearer::{BearerAuthLayer, Validator};
 use glue_auth_core::{
-    Claims, NumericDate, Principal, Rejection, Scopes, UnauthenticatedStatus, UserPrincipal,
+    Claims, Clock, NumericDate, Principal, Rejection, Scopes, UnauthenticatedStatus, UserPrincipal,
     WarehousePrincipal,
 };
 use glue_auth_scope::{RouteTable, SprykerBackend};
-use glue_auth_token::{Compatibility, TokenServer};
+use glue_auth_token::{Compatibility, MemoryDirectory, TokenServer};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::{ServiceBuilder, service_fn};
@@ -355,4 +355,71 @@ async fn assignment_store_down_is_503() {
         r#"[{"status":503,"code":null,"message":"Service temporarily unavailable."}]"#,
     );
     assert_eq!(a.header("retry-after"), Some("5"));
+}
+
+/// Issue 16 ("revocation does not hold"): a user token stops exchanging once
+/// its user is blocked, deleted or gets a new password, though it still
+/// validates (its signature and dates are fine); the answer is Glue's
+/// invalid-token 401 `001`.
+#[tokio::test]
+async fn blocked_deleted_and_password_changed_users_tokens_no_longer_exchange() {
+    use glue_auth_token::store::UserStatus;
+    for status in [UserStatus::Blocked, UserStatus::Deleted] {
+        let s = setup();
+        let token = sonia_token(&s.server).await;
+        assert!(s.dir.set_status(SONIA, status));
+        let a = call(s.app(), bearer("/warehouse-tokens", &token)).await;
+        a.is(401, INVALID_TOKEN);
+        assert_eq!(
+            a.extensions.get::<Rejection>(),
+            Some(&Rejection::InvalidToken {
+                reason: glue_auth_core::InvalidReason::Revoked
+            }),
+            "{status:?}"
+        );
+        // Active again: the token speaks for the user again (the memory
+        // directory records no date for a status change).
+        assert!(s.dir.set_status(SONIA, UserStatus::Active));
+        assert_eq!(
+            call(s.app(), bearer("/warehouse-tokens", &token))
+                .await
+                .status,
+            201
+        );
+    }
+
+    // A user row that is gone.
+    let s = setup();
+    let token = sonia_token(&s.server).await;
+    let fresh = MemoryDirectory::new();
+    assert!(fresh.user(SONIA).is_none());
+    // The same fixture key signs for every setup.
+    let server = builder(&fresh, &s.clock).build().unwrap();
+    call(
+        app_for(&server, &s.clock),
+        bearer("/warehouse-tokens", &token),
+    )
+    .await
+    .is(401, INVALID_TOKEN);
+
+    // A new password: tokens issued before it are refused, a login with the
+    // new password exchanges.
+    let s = setup();
+    let old = sonia_token(&s.server).await;
+    s.clock.advance(Duration::from_secs(10));
+    assert!(
+        s.dir
+            .set_password_hash(SONIA, hash4("a-new-password-1"), s.clock.now())
+    );
+    call(s.app(), bearer("/warehouse-tokens", &old))
+        .await
+        .is(401, INVALID_TOKEN);
+    let a = login(&s.server, SONIA, "a-new-password-1").await;
+    let new = a.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(s.app(), bearer("/warehouse-tokens", &new))
+            .await
+            .status,
+        201
+    );
 }

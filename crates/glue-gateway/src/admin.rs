@@ -72,8 +72,10 @@ pub(crate) enum UserCommand {
         #[arg(long, default_value = "")]
         last_name: String,
     },
-    /// Blocks a user: logins are refused from now on (issued access tokens
-    /// stay valid until they expire; see `tokens revoke`).
+    /// Blocks a user: logins, warehouse-token exchanges and refreshes are
+    /// refused from now on (issued access tokens still pass the bearer layer
+    /// until they expire; on our own schema they never exchange again, even
+    /// after `unblock`).
     Block {
         /// Username.
         username: String,
@@ -83,7 +85,8 @@ pub(crate) enum UserCommand {
         /// Username.
         username: String,
     },
-    /// Replaces a user's password.
+    /// Replaces a user's password; on our own schema the user's earlier
+    /// tokens no longer exchange for warehouse tokens or refresh.
     SetPassword {
         /// Username.
         username: String,

@@ -483,3 +483,68 @@ fn the_sqlite_file_moved_away_and_back() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(gw.get("/healthz").send().json()["database"], "ok");
 }
+
+/// Issue 16 ("revocation does not hold"): blocking a user, or a new
+/// password, ends the user's earlier tokens where they are used for more:
+/// `POST /warehouse-tokens` answers 401 `001` and the refresh grant
+/// `invalid_grant`, on the running gateway, without a restart.
+#[test]
+fn blocked_users_and_new_passwords_end_earlier_tokens() {
+    let gw = Gateway::start(&["--refresh-grant"]);
+    let dir = gw.dir.path().to_owned();
+    let exchange = |token: &str| gw.post("/warehouse-tokens").bearer(token).send();
+    let invalid = |res: Res| {
+        assert_eq!(res.status, 401, "{}", res.text());
+        assert_eq!(
+            res.text(),
+            r#"[{"status":401,"code":"001","message":"Invalid access token."}]"#
+        );
+    };
+
+    let sonia = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    let (access, refresh) = (
+        json_field(&sonia, "access_token"),
+        json_field(&sonia, "refresh_token"),
+    );
+    assert_eq!(exchange(&access).status, 201);
+
+    admin(&dir, &["user", "block", DEMO_USER], &[], "").ok();
+    invalid(exchange(&access));
+    let res = gw.refresh(&refresh);
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert_eq!(res.json()[0]["code"], "invalid_grant");
+    // The token itself still validates (no store read per request).
+    assert_eq!(gw.get("/picking-lists").bearer(&access).send().status, 200);
+
+    // Unblocked: a new login works; the tokens from before the block stay
+    // ended (the status change dates the row).
+    admin(&dir, &["user", "unblock", DEMO_USER], &[], "").ok();
+    invalid(exchange(&access));
+    let sonia = gw.login_as(DEMO_USER, DEMO_PASSWORD);
+    let (access, refresh) = (
+        json_field(&sonia, "access_token"),
+        json_field(&sonia, "refresh_token"),
+    );
+    assert_eq!(exchange(&access).status, 201);
+
+    // A new password: the same for tokens issued before it.
+    std::thread::sleep(Duration::from_millis(5));
+    admin(
+        &dir,
+        &[
+            "user",
+            "set-password",
+            DEMO_USER,
+            "--password",
+            "n3w-pass-42",
+        ],
+        &[],
+        "",
+    )
+    .ok();
+    invalid(exchange(&access));
+    let res = gw.refresh(&refresh);
+    assert_eq!(res.status, 400, "{}", res.text());
+    let fresh = json_field(&gw.login_as(DEMO_USER, "n3w-pass-42"), "access_token");
+    assert_eq!(exchange(&fresh).status, 201);
+}

@@ -138,6 +138,21 @@ pub async fn users_by_username<S: Fixture>(s: S) {
         s.find_by_username("active@conformance").await.unwrap(),
         None
     );
+    // The standing by uuid (read on exchanges and refreshes).
+    for u in [&active, &blocked, &deleted, &wh] {
+        let st = s.standing(&u.uuid).await.unwrap().expect("a standing");
+        assert_eq!(st.status, u.status, "{}", u.username);
+        assert_eq!(
+            st.allows(Some(NumericDate::now())),
+            u.status == UserStatus::Active
+        );
+    }
+    assert_eq!(
+        s.standing("00000000-0000-4000-8000-999999999999")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 pub async fn spryker_hash_returned_intact<S: Fixture>(s: S) {

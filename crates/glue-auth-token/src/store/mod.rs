@@ -153,10 +153,50 @@ pub struct UserRecord {
     pub user_reference: Option<String>,
 }
 
-/// Looks users up by username (`spy_user`).
+/// Whether a user's earlier tokens still speak for the user: read by
+/// `POST /warehouse-tokens` and the refresh grant (not on every request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserStanding {
+    /// `spy_user.status`: only `active` users' tokens exchange or refresh.
+    pub status: UserStatus,
+    /// Tokens issued before this instant no longer exchange or refresh: the
+    /// user's password (or status) changed then. `None`: the store does not
+    /// know (an existing Spryker database, whose Back Office changes
+    /// passwords without telling).
+    pub revoked_before: Option<NumericDate>,
+}
+
+impl UserStanding {
+    /// An active user with no revocation date.
+    pub fn active() -> Self {
+        UserStanding {
+            status: UserStatus::Active,
+            revoked_before: None,
+        }
+    }
+
+    /// Whether a token of this user issued at `issued_at` (its `iat`, or
+    /// the start of a refresh chain) still speaks for the user. A token
+    /// without a date is refused once the user has a revocation date.
+    pub fn allows(&self, issued_at: Option<NumericDate>) -> bool {
+        self.status == UserStatus::Active
+            && match self.revoked_before {
+                None => true,
+                Some(limit) => issued_at.is_some_and(|at| at >= limit),
+            }
+    }
+}
+
+/// Looks users up (`spy_user`).
 pub trait UserDirectory: Send + Sync + fmt::Debug {
     /// The user with exactly this username, whatever its status.
     fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>>;
+
+    /// The standing of the user with this `uuid`; `None` when there is no
+    /// such user (deleted rows). Read when a user token is exchanged for a
+    /// warehouse token and when a user's refresh token is used, so that
+    /// blocking, deleting or a new password ends them.
+    fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>>;
 }
 
 /// Warehouse assignments (`spy_warehouse_user_assignment`) and warehouses
@@ -310,6 +350,9 @@ macro_rules! forward_arc {
     (@body UserDirectory) => {
         fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
             (**self).find_by_username(username)
+        }
+        fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+            (**self).standing(user_uuid)
         }
     };
     (@body WarehouseAssignments) => {

@@ -9,7 +9,7 @@ use glue_auth_bearer::{BearerAuthLayer, Validator};
 use glue_auth_core::{ManualClock, NumericDate, ResponseBody};
 use glue_auth_scope::{RouteTable, ScopeLayer};
 use glue_auth_token::store::{
-    PasswordHash, StoreError, StoreFuture, UserDirectory, UserRecord, UserStatus,
+    PasswordHash, StoreError, StoreFuture, UserDirectory, UserRecord, UserStanding, UserStatus,
     WarehouseAssignments,
 };
 pub use glue_auth_token::{Compatibility, HashingSettings, Lifetimes};
@@ -303,6 +303,9 @@ impl UserDirectory for DownStore {
     fn find_by_username<'a>(&'a self, _: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
         Box::pin(async { Err(StoreError::unavailable(Refused)) })
     }
+    fn standing<'a>(&'a self, _: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+        Box::pin(async { Err(StoreError::unavailable(Refused)) })
+    }
 }
 
 impl WarehouseAssignments for DownStore {
@@ -356,5 +359,8 @@ impl UserDirectory for Gated {
             let _ = open.wait_for(|o| *o).await;
             self.dir.find_by_username(username).await
         })
+    }
+    fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+        self.dir.standing(user_uuid)
     }
 }

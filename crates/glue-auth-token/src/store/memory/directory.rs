@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+use glue_auth_core::NumericDate;
+
 use super::ready;
 use crate::store::{
-    PasswordHash, StoreFuture, UserDirectory, UserRecord, UserStatus, Warehouse,
+    PasswordHash, StoreFuture, UserDirectory, UserRecord, UserStanding, UserStatus, Warehouse,
     WarehouseAssignments, random_uuid, uuid_for,
 };
 
@@ -26,6 +28,8 @@ pub(super) struct Row {
 #[derive(Debug, Default)]
 pub(super) struct Directory {
     pub(super) users: HashMap<String, UserRecord>,
+    /// By user uuid: when the password last changed.
+    pub(super) password_changed: HashMap<String, NumericDate>,
     pub(super) warehouses: HashMap<i64, Warehouse>,
     /// Oldest first.
     pub(super) assignments: Vec<Row>,
@@ -138,6 +142,25 @@ impl MemoryDirectory {
         }
     }
 
+    /// Replaces a user's password hash; tokens issued before `changed_at`
+    /// no longer exchange or refresh ([`UserStanding::revoked_before`]).
+    /// `false` when there is no such user.
+    pub fn set_password_hash(
+        &self,
+        username: &str,
+        hash: PasswordHash,
+        changed_at: NumericDate,
+    ) -> bool {
+        let mut d = self.write();
+        let Some(u) = d.users.get_mut(username) else {
+            return false;
+        };
+        u.password_hash = hash;
+        let uuid = u.uuid.clone();
+        d.password_changed.insert(uuid, changed_at);
+        true
+    }
+
     /// The user with this username.
     pub fn user(&self, username: &str) -> Option<UserRecord> {
         self.read().users.get(username).cloned()
@@ -197,6 +220,19 @@ impl MemoryDirectory {
 impl UserDirectory for MemoryDirectory {
     fn find_by_username<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
         ready(Ok(self.user(username)))
+    }
+
+    fn standing<'a>(&'a self, user_uuid: &'a str) -> StoreFuture<'a, Option<UserStanding>> {
+        let d = self.read();
+        let standing = d
+            .users
+            .values()
+            .find(|u| u.uuid == user_uuid)
+            .map(|u| UserStanding {
+                status: u.status,
+                revoked_before: d.password_changed.get(user_uuid).copied(),
+            });
+        ready(Ok(standing))
     }
 }
 
