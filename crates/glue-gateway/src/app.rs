@@ -121,7 +121,7 @@ struct Shared {
     prometheus: Option<PrometheusHandle>,
     health: HealthCache,
     /// Lines the non-blocking log writer dropped (its buffer was full).
-    dropped_log_lines: Option<tracing_appender::non_blocking::ErrorCounter>,
+    dropped_log_lines: Option<crate::logwriter::LogWriter>,
 }
 
 /// The gateway service. Cheap to clone (one `Arc`).
@@ -220,7 +220,7 @@ impl Gateway {
         material: KeyMaterial,
         stores: Stores,
         prometheus: Option<PrometheusHandle>,
-        dropped_log_lines: Option<tracing_appender::non_blocking::ErrorCounter>,
+        dropped_log_lines: Option<crate::logwriter::LogWriter>,
     ) -> Result<Self, ConfigError> {
         let s = settings;
         let (keys, key_source) = match &s.jwks {
@@ -364,7 +364,7 @@ impl Gateway {
             outcome,
             rejection = kind,
             reason,
-            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
             "request"
         );
         res
@@ -434,7 +434,7 @@ impl Gateway {
         metrics::gauge!("glue_gateway_token_cache_hit_ratio").set(ratio);
         if let Some(dropped) = &s.dropped_log_lines {
             metrics::counter!("glue_gateway_log_lines_dropped_total")
-                .absolute(dropped.dropped_lines() as u64);
+                .absolute(dropped.dropped_lines());
         }
         let mut res = Response::new(full(handle.render()));
         res.headers_mut().insert(

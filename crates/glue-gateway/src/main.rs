@@ -14,6 +14,7 @@ mod config;
 mod demo;
 mod files;
 mod keys;
+mod logwriter;
 mod observe;
 mod proxy;
 mod reads;
@@ -36,32 +37,24 @@ const EXIT_CONFIG: u8 = 2;
 /// The last start-up line on stdout.
 const READY_LINE: &str = "glue-gateway ready";
 
-/// Lines the log writer may hold before it drops new ones (counted in
-/// `glue_gateway_log_lines_dropped_total`): a slow stderr never blocks a
-/// request.
-const LOG_BUFFER_LINES: usize = 64 * 1024;
-
-/// The log pipeline: events are formatted on the request's thread and handed
-/// to a writer thread, which writes them to stderr in batches (one write per
-/// drained batch, not one per line). The guard flushes what is left when it
-/// is dropped, at exit.
-fn init_logging(
-    s: &Settings,
-    default: &str,
-) -> (
-    tracing_appender::non_blocking::WorkerGuard,
-    tracing_appender::non_blocking::ErrorCounter,
-) {
+/// The log pipeline: events are formatted on the request's thread and
+/// appended to a buffer that one writer thread writes to stderr in batches
+/// (`logwriter`: no wake-up per line; lossy past 8 MiB waiting, counted in
+/// `glue_gateway_log_lines_dropped_total`). The guard writes what is left
+/// when it is dropped, at exit.
+fn init_logging(s: &Settings, default: &str) -> (logwriter::LogGuard, logwriter::LogWriter) {
     let filter = match &s.log {
         Some(f) => EnvFilter::new(f),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
     };
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_BUFFER_LINES)
-        .lossy(true)
-        .thread_name("glue-gateway-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
-    let dropped = writer.error_counter();
+    let (writer, guard) = match logwriter::spawn(std::io::stderr()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("glue-gateway: cannot start the log writer thread: {e}");
+            std::process::exit(1);
+        }
+    };
+    let dropped = writer.clone();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -157,10 +150,7 @@ fn main() -> ExitCode {
 /// the connections are closed.
 const SHUTDOWN_BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-async fn start(
-    settings: Settings,
-    dropped_log_lines: tracing_appender::non_blocking::ErrorCounter,
-) -> ExitCode {
+async fn start(settings: Settings, dropped_log_lines: logwriter::LogWriter) -> ExitCode {
     // Before anything slow: a SIGHUP must not kill a starting gateway, and a
     // SIGTERM while the database is retried stops it cleanly.
     let mut signals = server::Signals::install();
