@@ -18,6 +18,7 @@
 //!   `picking-list-items` includes its items unasked); `included` holds each
 //!   related resource once, and is left out when empty.
 
+use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -160,7 +161,12 @@ impl Ctx {
 
 /// A JSON:API response.
 pub(crate) fn respond(status: StatusCode, doc: &Value) -> Response<Body> {
-    let mut res = Response::new(full(doc.to_string()));
+    respond_rendered(status, Bytes::from(doc.to_string()))
+}
+
+/// A JSON:API response from a document already rendered.
+pub(crate) fn respond_rendered(status: StatusCode, doc: Bytes) -> Response<Body> {
+    let mut res = Response::new(full(doc));
     *res.status_mut() = status;
     res.headers_mut().insert(
         http::header::CONTENT_TYPE,

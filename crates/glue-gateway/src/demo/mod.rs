@@ -26,7 +26,6 @@ use crate::assignments::Assignments;
 use crate::body::{Body, BoxError, full};
 use crate::reads::Reads;
 use jsonapi::{Ctx, filter_key, include_list, link_query, query_pairs};
-use picking::PickingList;
 
 /// The demo backend. Cheap to clone.
 #[derive(Clone)]
@@ -35,7 +34,7 @@ pub(crate) struct Demo {
 }
 
 struct State {
-    lists: Mutex<Vec<PickingList>>,
+    lists: Mutex<picking::Lists>,
     /// The user's active warehouse, cached: no database trip for a request
     /// whose answer is known.
     reads: Arc<Reads>,
@@ -173,7 +172,7 @@ impl Demo {
     pub(crate) fn new(reads: Arc<Reads>, assignments: Assignments, body_limit: usize) -> Self {
         Demo {
             inner: Arc::new(State {
-                lists: Mutex::new(picking::seed()),
+                lists: Mutex::new(picking::Lists::new(picking::seed())),
                 reads,
                 assignments,
                 body_limit,
@@ -181,7 +180,7 @@ impl Demo {
         }
     }
 
-    fn lists(&self) -> MutexGuard<'_, Vec<PickingList>> {
+    fn lists(&self) -> MutexGuard<'_, picking::Lists> {
         self.inner.lists.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -6,7 +6,7 @@
 //! updating picked quantities, enough for Spryker's Fulfillment App to work
 //! a list from start to finish.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -16,7 +16,7 @@ use http_body::Body as HttpBody;
 use serde_json::{Value, json};
 
 use super::catalog::{self, ORDERS};
-use super::jsonapi::{Ctx, Resource, filter_key, respond};
+use super::jsonapi::{Ctx, Resource, filter_key, respond, respond_rendered};
 use super::{Demo, error, method_not_allowed, read_body, unavailable};
 use crate::body::{Body, BoxError};
 
@@ -59,6 +59,48 @@ pub(super) struct PickingList {
     /// Index into [`ORDERS`].
     order: usize,
     items: Vec<Item>,
+}
+
+/// The picking lists, and the GET documents rendered from them: kept until
+/// the next change, which any mutable access to the lists is (`DerefMut`
+/// clears them), so a repeated `GET /picking-lists` is one look-up.
+pub(super) struct Lists {
+    all: Vec<PickingList>,
+    rendered: HashMap<String, Bytes>,
+}
+
+/// Documents kept at most; the oldest are not tracked, all go at once.
+const RENDERED_CAPACITY: usize = 256;
+
+impl Lists {
+    pub(super) fn new(all: Vec<PickingList>) -> Lists {
+        Lists {
+            all,
+            rendered: HashMap::new(),
+        }
+    }
+
+    fn keep_rendered(&mut self, key: String, body: Bytes) {
+        if self.rendered.len() >= RENDERED_CAPACITY {
+            self.rendered.clear();
+        }
+        self.rendered.insert(key, body);
+    }
+}
+
+impl std::ops::Deref for Lists {
+    type Target = Vec<PickingList>;
+
+    fn deref(&self) -> &Vec<PickingList> {
+        &self.all
+    }
+}
+
+impl std::ops::DerefMut for Lists {
+    fn deref_mut(&mut self) -> &mut Vec<PickingList> {
+        self.rendered.clear();
+        &mut self.all
+    }
 }
 
 pub(super) fn seed() -> Vec<PickingList> {
@@ -297,15 +339,22 @@ where
     let parent = ctx.parents.first().map(|(_, id)| id.clone());
     match ctx.resource {
         "picking-lists" => {
-            let lists = demo.lists();
+            let mut lists = demo.lists();
+            // Everything the document depends on: the principal's
+            // warehouses, the host (links) and the path and query.
+            let key = format!("{allowed:?} {} {}", ctx.base, req.uri());
+            if let Some(body) = lists.rendered.get(&key) {
+                return respond_rendered(StatusCode::OK, body.clone());
+            }
+            let lists_ref: &Lists = &lists;
             let visible: Vec<&PickingList> = match &ctx.id {
-                Some(id) => lists
+                Some(id) => lists_ref
                     .iter()
                     .filter(|l| &l.id == id && allowed.contains(&l.warehouse))
                     .collect(),
                 None => {
                     let filters = Filters::parse(pairs);
-                    lists
+                    lists_ref
                         .iter()
                         .filter(|l| allowed.contains(&l.warehouse) && filters.keeps(l))
                         .collect()
@@ -315,7 +364,9 @@ where
                 return not_found();
             }
             let (data, included) = render(&ctx, &visible);
-            respond(StatusCode::OK, &ctx.document(&data, &included))
+            let body = Bytes::from(ctx.document(&data, &included).to_string());
+            lists.keep_rendered(key, body.clone());
+            respond_rendered(StatusCode::OK, body)
         }
         "start-picking" => {
             let user = principal
