@@ -20,6 +20,12 @@ for ((mask = 0; mask < (1 << n); mask++)); do
     cargo check --quiet -p glue-auth --no-default-features --features "${list}"
 done
 
+# The key-source features of the bearer layer, on top of the default set.
+for extra in watch remote-keys; do
+    echo "== glue-auth --no-default-features --features '${extra}'"
+    cargo check --quiet -p glue-auth --no-default-features --features "${extra}"
+done
+
 for crate in glue-auth-core glue-auth-scope; do
     tree=$(cargo tree -p "$crate" -e normal --prefix none)
     if grep -Eq '^(jsonwebtoken|aws-lc-rs|aws-lc-sys) ' <<<"$tree"; then

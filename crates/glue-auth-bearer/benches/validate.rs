@@ -1,6 +1,7 @@
 //! `validate`: one token through the validator with a cache hit, with a cache
 //! miss (cache off), and through raw `jsonwebtoken::decode` for comparison;
-//! plus the whole layer (header parsing + extensions) on a hit.
+//! a token with an unknown `kid` (refused before the signature); plus the
+//! whole layer (header parsing + extensions) on a hit.
 //!
 //! Run: `cargo bench -p glue-auth-bearer --bench validate`
 
@@ -60,6 +61,29 @@ fn bench(c: &mut Criterion) {
             jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &raw_key, &raw_validation)
                 .unwrap()
         })
+    });
+
+    // A token naming a kid the set does not have: refused at key selection,
+    // before any signature work (what a storm of random kids costs).
+    let unknown = {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[0] = b64(r#"{"typ":"JWT","alg":"RS256","kid":"nobody"}"#);
+        parts.join(".")
+    };
+    // A set whose key has a kid (a single key without kid would ignore the
+    // header and check the signature, as Glue does).
+    let with_kid = Validator::builder(KeySet::single(
+        glue_auth_bearer::PublicKey::from_pem(&pem)
+            .unwrap()
+            .with_kid("k1"),
+    ))
+    .no_cache()
+    .build()
+    .unwrap();
+    g.bench_function("cache_miss_unknown_kid", |b| {
+        b.iter(|| with_kid.validate(black_box(&unknown)).unwrap_err())
     });
 
     // The whole layer on a cache hit: header parsing, validation, extensions.

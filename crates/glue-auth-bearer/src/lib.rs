@@ -47,12 +47,19 @@
 
 #![forbid(unsafe_code)]
 
+mod issuer;
 mod layer;
 mod service;
+#[cfg(feature = "watch")]
+pub mod sources;
 mod validator;
 
 /// Keys and verification, from `glue-auth-jwt`.
-pub use glue_auth_jwt::{KeyError, KeySet, MIN_RSA_BITS, PublicKey, TokenError};
+pub use glue_auth_jwt::{
+    Algorithm, Algorithms, JwksError, JwksLimits, KeyError, KeySet, KeyType, MIN_RSA_BITS,
+    PublicKey, TokenError,
+};
+pub use issuer::{DEFAULT_SCOPE_CLAIMS, ExternalClaims, Issuer, MapFn, SubjectMapping};
 pub use layer::BearerAuthLayer;
 pub use service::BearerAuth;
 pub use validator::{

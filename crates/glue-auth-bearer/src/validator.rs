@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use glue_auth_core::{Claims, Clock, InvalidReason, Rejection, SystemClock, UnauthenticatedStatus};
 use glue_auth_jwt::{KeySet, TokenError};
+
+use crate::Issuer;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use moka::sync::Cache;
@@ -28,6 +30,12 @@ pub enum ConfigError {
     EmptyAudienceList,
     /// A cache needs a capacity of at least one entry.
     CacheCapacity,
+    /// An issuer needs an audience allowlist (or `any_audience`).
+    IssuerAudience(String),
+    /// Two issuers with the same `iss`, or an empty one.
+    DuplicateIssuer(String),
+    /// An issuer's algorithm allowlist is empty.
+    IssuerAlgorithms(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -42,6 +50,16 @@ impl fmt::Display for ConfigError {
             ConfigError::Leeway(d) => write!(f, "leeway must be at most 3600 s, not {d:?}"),
             ConfigError::EmptyAudienceList => f.write_str("the audience allowlist is empty"),
             ConfigError::CacheCapacity => f.write_str("cache_capacity must be at least 1"),
+            ConfigError::IssuerAudience(iss) => write!(
+                f,
+                "issuer {iss:?} needs an audience allowlist (or any_audience)"
+            ),
+            ConfigError::DuplicateIssuer(iss) => {
+                write!(f, "issuer {iss:?} is empty or configured twice")
+            }
+            ConfigError::IssuerAlgorithms(iss) => {
+                write!(f, "issuer {iss:?} accepts no algorithm")
+            }
         }
     }
 }
@@ -72,6 +90,8 @@ pub struct Validator {
 
 struct Inner {
     keys: KeySet,
+    /// Other issuers, chosen by `iss`; empty: `iss` is not even read (Glue).
+    issuers: Box<[Issuer]>,
     clock: Arc<dyn Clock>,
     leeway: Duration,
     audiences: Option<Box<[Box<str>]>>,
@@ -92,6 +112,8 @@ struct TokenCache {
 #[derive(Clone)]
 struct Entry {
     claims: Claims,
+    /// 0: the Glue key set; `i + 1`: `issuers[i]`.
+    source: usize,
     generation: u64,
     ttl: Duration,
 }
@@ -113,6 +135,7 @@ impl moka::Expiry<Arc<str>, Entry> for TtlUntilExp {
 #[derive(Debug)]
 pub struct ValidatorBuilder {
     keys: KeySet,
+    issuers: Vec<Issuer>,
     clock: Arc<dyn Clock>,
     leeway: Duration,
     audiences: Option<Vec<String>>,
@@ -158,6 +181,15 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Also accepts tokens of another issuer, chosen by their `iss` claim
+    /// (see [`Issuer`]). Tokens without `iss` (Glue's) keep Glue's rules and
+    /// keys; a token whose `iss` names no configured issuer is 401 `001`.
+    /// Without any issuer, `iss` is not read at all, as in Glue.
+    pub fn issuer(mut self, issuer: Issuer) -> Self {
+        self.issuers.push(issuer);
+        self
+    }
+
     /// Number of validated tokens to cache (default 10 000). Each entry holds
     /// the token (at most `max_token_len` bytes) and its claims.
     pub fn cache_capacity(mut self, entries: u64) -> Self {
@@ -184,6 +216,22 @@ impl ValidatorBuilder {
             Some(list) => Some(list.into_iter().map(String::into_boxed_str).collect()),
             None => None,
         };
+        for (i, issuer) in self.issuers.iter().enumerate() {
+            let iss = issuer.iss();
+            if iss.is_empty() || self.issuers[..i].iter().any(|o| o.iss() == iss) {
+                return Err(ConfigError::DuplicateIssuer(iss.to_owned()));
+            }
+            match &issuer.audiences {
+                Some(list) if list.is_empty() => return Err(ConfigError::EmptyAudienceList),
+                None if !issuer.any_audience => {
+                    return Err(ConfigError::IssuerAudience(iss.to_owned()));
+                }
+                _ => {}
+            }
+            if issuer.algorithms.is_empty() {
+                return Err(ConfigError::IssuerAlgorithms(iss.to_owned()));
+            }
+        }
         let cache = match self.cache_capacity {
             Some(0) => return Err(ConfigError::CacheCapacity),
             Some(capacity) => Some(TokenCache {
@@ -199,6 +247,7 @@ impl ValidatorBuilder {
         Ok(Validator {
             inner: Arc::new(Inner {
                 keys: self.keys,
+                issuers: self.issuers.into_boxed_slice(),
                 clock: self.clock,
                 leeway: self.leeway,
                 audiences,
@@ -208,6 +257,15 @@ impl ValidatorBuilder {
             }),
         })
     }
+}
+
+/// No allowlist, or one of the token's audiences is on it.
+fn audience_ok<S: AsRef<str>>(allowed: Option<&[S]>, claims: &Claims) -> bool {
+    allowed.is_none_or(|allowed| {
+        claims
+            .audience()
+            .any(|a| allowed.iter().any(|x| x.as_ref() == a))
+    })
 }
 
 fn invalid(reason: InvalidReason) -> Rejection {
@@ -220,6 +278,7 @@ impl Validator {
     pub fn builder(keys: KeySet) -> ValidatorBuilder {
         ValidatorBuilder {
             keys,
+            issuers: Vec::new(),
             clock: Arc::new(SystemClock),
             leeway: Duration::ZERO,
             audiences: None,
@@ -236,9 +295,21 @@ impl Validator {
             .expect("the default settings are valid")
     }
 
-    /// The key set tokens are checked against.
+    /// The key set Glue tokens (no `iss`) are checked against.
     pub fn keys(&self) -> &KeySet {
         &self.inner.keys
+    }
+
+    /// The other issuers, in configuration order.
+    pub fn issuers(&self) -> &[Issuer] {
+        &self.inner.issuers
+    }
+
+    fn key_set_of(&self, source: usize) -> &KeySet {
+        match source {
+            0 => &self.inner.keys,
+            i => &self.inner.issuers[i - 1].keys,
+        }
     }
 
     /// The clock dates are checked against.
@@ -292,6 +363,15 @@ impl Validator {
     /// Spryker's payload format, `exp`/`nbf`/`iat` with the leeway, and the
     /// audience allowlist. Answers from the cache when the same token was
     /// validated before under the same keys and has not expired since.
+    ///
+    /// With [issuers](ValidatorBuilder::issuer) configured, a token with an
+    /// `iss` claim is checked by that issuer's rules instead (its keys,
+    /// algorithms, audiences and claim mapping).
+    ///
+    /// A token whose key is unknown is refused at once
+    /// ([`InvalidReason::UnknownKey`]): a key source that can refetch is
+    /// asked to in the background, and a later request with that `kid`
+    /// succeeds once the new keys landed. Nothing here waits or does I/O.
     pub fn validate(&self, token: &str) -> Result<Claims, TokenError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_len {
@@ -300,7 +380,7 @@ impl Validator {
         let now = inner.clock.now();
         if let Some(cache) = &inner.cache {
             if let Some(entry) = cache.entries.get(token) {
-                if entry.generation == inner.keys.generation() {
+                if entry.generation == self.key_set_of(entry.source).generation() {
                     if let Err(reason) = entry.claims.check_time(now, inner.leeway) {
                         cache.entries.invalidate(token);
                         return Err(reason.into());
@@ -312,11 +392,13 @@ impl Validator {
             }
             cache.misses.fetch_add(1, Ordering::Relaxed);
         }
-        let (claims, generation) = inner.keys.verify(token)?;
+        let (source, (claims, generation)) = self.verify(token)?;
         claims.check_time(now, inner.leeway)?;
-        if let Some(allowed) = &inner.audiences
-            && !claims.audience().any(|a| allowed.iter().any(|x| &**x == a))
-        {
+        let audience_ok = match source {
+            0 => audience_ok(inner.audiences.as_deref(), &claims),
+            i => audience_ok(inner.issuers[i - 1].audiences.as_deref(), &claims),
+        };
+        if !audience_ok {
             return Err(InvalidReason::Audience.into());
         }
         if let Some(cache) = &inner.cache {
@@ -328,12 +410,32 @@ impl Validator {
                 Arc::from(token),
                 Entry {
                     claims: claims.clone(),
+                    source,
                     generation,
                     ttl,
                 },
             );
         }
         Ok(claims)
+    }
+
+    /// The signature and payload: Glue's rules, or an issuer's.
+    fn verify(&self, token: &str) -> Result<(usize, (Claims, u64)), TokenError> {
+        let inner = &*self.inner;
+        if inner.issuers.is_empty() {
+            return Ok((0, inner.keys.verify(token)?));
+        }
+        match glue_auth_jwt::peek_issuer(token)? {
+            None => Ok((0, inner.keys.verify(token)?)),
+            Some(iss) => {
+                let i = inner
+                    .issuers
+                    .iter()
+                    .position(|x| x.iss() == iss)
+                    .ok_or(InvalidReason::Issuer)?;
+                Ok((i + 1, inner.issuers[i].verify(token)?))
+            }
+        }
     }
 
     /// Cache counters (all zero when the cache is off).
@@ -362,6 +464,7 @@ impl fmt::Debug for Validator {
         let i = &*self.inner;
         f.debug_struct("Validator")
             .field("keys", &i.keys)
+            .field("issuers", &i.issuers)
             .field("leeway", &i.leeway)
             .field("audiences", &i.audiences)
             .field("max_token_len", &i.max_token_len)

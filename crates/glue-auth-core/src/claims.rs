@@ -26,6 +26,9 @@ struct ClaimsInner {
     iat: Option<NumericDate>,
     nbf: Option<NumericDate>,
     exp: NumericDate,
+    /// `iss` and the raw `sub` of a token from a configured issuer (never
+    /// set for Glue tokens, which carry no `iss`).
+    origin: Option<(Box<str>, Box<str>)>,
 }
 
 impl Claims {
@@ -39,7 +42,21 @@ impl Claims {
             iat: None,
             nbf: None,
             exp: NumericDate::EPOCH,
+            origin: None,
         }
+    }
+
+    /// The `iss` claim of a token accepted from a configured issuer (an OIDC
+    /// provider, another gateway); `None` for Glue tokens, which carry none.
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.origin.as_ref().map(|(iss, _)| &**iss)
+    }
+
+    /// The raw `sub` claim of a token from a configured issuer, before it was
+    /// mapped to the [`Principal`]; `None` for Glue tokens (their `sub` *is*
+    /// the principal, see [`Principal::to_subject`]).
+    pub fn external_subject(&self) -> Option<&str> {
+        self.inner.origin.as_ref().map(|(_, sub)| &**sub)
     }
 
     /// Who the token speaks for.
@@ -163,6 +180,7 @@ impl TryFrom<ClaimsPayload> for Claims {
                 iat: raw.iat,
                 nbf: raw.nbf,
                 exp: raw.exp,
+                origin: None,
             }),
         })
     }
@@ -192,6 +210,7 @@ pub struct ClaimsBuilder {
     iat: Option<NumericDate>,
     nbf: Option<NumericDate>,
     exp: NumericDate,
+    origin: Option<(Box<str>, Box<str>)>,
 }
 
 impl ClaimsBuilder {
@@ -204,6 +223,31 @@ impl ClaimsBuilder {
     /// Sets `aud` to one client id (Spryker writes a single string).
     pub fn audience(mut self, aud: impl Into<String>) -> Self {
         self.aud = vec![aud.into().into_boxed_str()];
+        self
+    }
+
+    /// Sets `aud` to several values (tokens of other issuers may name
+    /// several audiences).
+    pub fn audiences<I, S>(mut self, aud: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.aud = aud.into_iter().map(|a| a.into().into_boxed_str()).collect();
+        self
+    }
+
+    /// Sets `iat` alone (`None` drops it).
+    pub fn issued_at_only(mut self, iat: Option<NumericDate>) -> Self {
+        self.iat = iat;
+        self
+    }
+
+    /// Records that the token came from the configured issuer `iss` with the
+    /// raw subject `sub` ([`Claims::issuer`], [`Claims::external_subject`]).
+    /// Not written by [`Claims::to_payload_json`]: Glue tokens carry no `iss`.
+    pub fn origin(mut self, iss: impl Into<String>, sub: impl Into<String>) -> Self {
+        self.origin = Some((iss.into().into_boxed_str(), sub.into().into_boxed_str()));
         self
     }
 
@@ -238,6 +282,7 @@ impl ClaimsBuilder {
                 iat: self.iat,
                 nbf: self.nbf,
                 exp: self.exp,
+                origin: self.origin,
             }),
         }
     }

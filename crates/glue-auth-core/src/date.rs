@@ -116,13 +116,17 @@ impl fmt::Debug for NumericDate {
 
 impl fmt::Display for NumericDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.div_euclid(MICROS_PER_SEC);
-        let micros = self.0.rem_euclid(MICROS_PER_SEC);
+        // Sign and magnitude: -1.5 s is "-1.5", not the Euclidean "-2.5"
+        // (found by the `subject` fuzz target).
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let magnitude = self.0.unsigned_abs();
+        let secs = magnitude / MICROS_PER_SEC as u64;
+        let micros = magnitude % MICROS_PER_SEC as u64;
         if micros == 0 {
-            write!(f, "{secs}")
+            write!(f, "{sign}{secs}")
         } else {
             let frac = format!("{micros:06}");
-            write!(f, "{secs}.{}", frac.trim_end_matches('0'))
+            write!(f, "{sign}{secs}.{}", frac.trim_end_matches('0'))
         }
     }
 }

@@ -39,6 +39,12 @@ pub enum InvalidReason {
     IssuedInFuture,
     /// `aud` is not on the allowlist.
     Audience,
+    /// No key of the set fits the token: its `kid` names no key, or it has
+    /// no `kid` and the set has no key for kid-less tokens. A key source
+    /// that can refetch (a JWKS URL) is asked to, within its cooldown.
+    UnknownKey,
+    /// The `iss` claim names no configured issuer.
+    Issuer,
 }
 
 impl InvalidReason {
@@ -57,6 +63,8 @@ impl InvalidReason {
             InvalidReason::NotYetValid => "not_yet_valid",
             InvalidReason::IssuedInFuture => "issued_in_future",
             InvalidReason::Audience => "audience",
+            InvalidReason::UnknownKey => "unknown_key",
+            InvalidReason::Issuer => "issuer",
         }
     }
 }

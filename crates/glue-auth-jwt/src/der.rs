@@ -57,22 +57,51 @@ pub(crate) fn pkcs1_public(der: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((n, e))
 }
 
+/// `1.2.840.10045.2.1` (id-ecPublicKey).
+const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// `1.2.840.10045.3.1.7` (prime256v1).
+const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/// `1.3.132.0.34` (secp384r1).
+const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+/// `1.3.101.112` (Ed25519).
+const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+/// The public key inside an SPKI.
+pub(crate) enum Spki<'a> {
+    /// Modulus and exponent.
+    Rsa(&'a [u8], &'a [u8]),
+    /// An uncompressed point (`04 || x || y`) on P-256 or P-384.
+    Ec { p384: bool, point: &'a [u8] },
+    /// The 32 key bytes.
+    Ed25519(&'a [u8]),
+}
+
 /// `SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, params },
-/// subjectPublicKey BIT STRING }` holding an RSA key: the modulus and
-/// exponent. Any other algorithm is `None`.
-pub(crate) fn spki_rsa_public(der: &[u8]) -> Option<(&[u8], &[u8])> {
+/// subjectPublicKey BIT STRING }` holding an RSA, P-256, P-384 or Ed25519
+/// key. Any other algorithm or curve, and compressed points, are `None`.
+pub(crate) fn spki_public(der: &[u8]) -> Option<Spki<'_>> {
     let (seq, _) = tlv(der, SEQUENCE)?;
     let (algorithm, rest) = tlv(seq, SEQUENCE)?;
-    let (oid, _) = tlv(algorithm, OID)?;
-    if oid != RSA_ENCRYPTION {
-        return None;
-    }
+    let (oid, params) = tlv(algorithm, OID)?;
     let (bit_string, _) = tlv(rest, BIT_STRING)?;
     // The first byte counts the unused bits of the last byte: 0 for a key.
     let (&0, key) = bit_string.split_first()? else {
         return None;
     };
-    pkcs1_public(key)
+    match oid {
+        RSA_ENCRYPTION => pkcs1_public(key).map(|(n, e)| Spki::Rsa(n, e)),
+        EC_PUBLIC_KEY => {
+            let (curve, _) = tlv(params, OID)?;
+            let (p384, len) = match curve {
+                P256 => (false, 65),
+                P384 => (true, 97),
+                _ => return None,
+            };
+            (key.len() == len && key[0] == 0x04).then_some(Spki::Ec { p384, point: key })
+        }
+        ED25519 => (key.len() == 32).then_some(Spki::Ed25519(key)),
+        _ => None,
+    }
 }
 
 /// `RSAPrivateKey ::= SEQUENCE { version INTEGER, modulus INTEGER, … }`
@@ -131,6 +160,6 @@ mod tests {
             0x30, 0x0e, 0x30, 0x09, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x03,
             0x01, 0x00,
         ];
-        assert_eq!(spki_rsa_public(&ec), None);
+        assert!(spki_public(&ec).is_none());
     }
 }

@@ -1,22 +1,32 @@
 //! JSON Web Keys (RFC 7517) of the public keys, and their thumbprints
-//! (RFC 7638).
+//! (RFC 7638). Reading JWK Sets is in `jwks.rs`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
-use crate::PublicKey;
+use crate::keys::Material;
+use crate::{KeyType, PublicKey};
 
 #[derive(Serialize)]
 struct Jwk<'a> {
     kty: &'static str,
     #[serde(rename = "use")]
     use_: &'static str,
-    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alg: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kid: Option<&'a str>,
-    n: String,
-    e: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crv: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    e: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    y: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -24,28 +34,63 @@ struct Jwks<'a> {
     keys: Vec<Jwk<'a>>,
 }
 
-impl PublicKey {
-    /// The RFC 7638 thumbprint: base64url of the SHA-256 of
-    /// `{"e":…,"kty":"RSA","n":…}`. A stable `kid` for a key that has none.
-    pub fn thumbprint(&self) -> String {
-        let json = format!(
-            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-            URL_SAFE_NO_PAD.encode(self.exponent()),
-            URL_SAFE_NO_PAD.encode(self.modulus())
-        );
-        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, json.as_bytes());
-        URL_SAFE_NO_PAD.encode(d.as_ref())
-    }
+/// RFC 7638: the SHA-256 of the required members in lexicographic order.
+pub(crate) fn thumbprint(key: &PublicKey) -> String {
+    let b = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+    let json = match key.material() {
+        Material::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)),
+        Material::Ec { p384, x, y } => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            if *p384 { "P-384" } else { "P-256" },
+            b(x),
+            b(y)
+        ),
+        Material::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b(x)),
+    };
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, json.as_bytes());
+    URL_SAFE_NO_PAD.encode(d.as_ref())
+}
 
+impl PublicKey {
     fn jwk(&self) -> Jwk<'_> {
-        Jwk {
+        let b = |v: &[u8]| Some(URL_SAFE_NO_PAD.encode(v));
+        // `alg` only when the key verifies exactly one algorithm.
+        let mut algs = self.algorithms().iter();
+        let alg = match (algs.next(), algs.next()) {
+            (Some(one), None) => Some(one.as_str()),
+            // An RSA key of the whole family is published as RS256, as before.
+            _ if self.key_type() == KeyType::Rsa => Some("RS256"),
+            _ => None,
+        };
+        let mut jwk = Jwk {
             kty: "RSA",
             use_: "sig",
-            alg: "RS256",
+            alg,
             kid: self.kid(),
-            n: URL_SAFE_NO_PAD.encode(self.modulus()),
-            e: URL_SAFE_NO_PAD.encode(self.exponent()),
+            crv: None,
+            n: None,
+            e: None,
+            x: None,
+            y: None,
+        };
+        match self.material() {
+            Material::Rsa { n, e } => {
+                jwk.n = b(n);
+                jwk.e = b(e);
+            }
+            Material::Ec { p384, x, y } => {
+                jwk.kty = "EC";
+                jwk.crv = Some(if *p384 { "P-384" } else { "P-256" });
+                jwk.x = b(x);
+                jwk.y = b(y);
+            }
+            Material::Ed25519 { x } => {
+                jwk.kty = "OKP";
+                jwk.crv = Some("Ed25519");
+                jwk.x = b(x);
+            }
         }
+        jwk
     }
 }
 

@@ -1,13 +1,13 @@
-//! RSA public keys and the swappable set tokens are checked against.
+//! Public keys and the swappable set tokens are checked against.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use jsonwebtoken::DecodingKey;
 
-use crate::der;
+use crate::{Algorithms, der};
 
 /// The smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -16,9 +16,10 @@ pub const MIN_RSA_BITS: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// Not a PEM- or DER-encoded RSA key of a supported format (public:
-    /// SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`; private: PKCS#1
-    /// `RSA PRIVATE KEY` or unencrypted PKCS#8 `PRIVATE KEY`).
+    /// Not a PEM- or DER-encoded key of a supported format (public: SPKI
+    /// `PUBLIC KEY` holding RSA, P-256, P-384 or Ed25519, or PKCS#1 `RSA
+    /// PUBLIC KEY`; private: PKCS#1 `RSA PRIVATE KEY` or unencrypted PKCS#8
+    /// `PRIVATE KEY`).
     NotRsaPem,
     /// The modulus is shorter than [`MIN_RSA_BITS`].
     TooShort {
@@ -29,12 +30,19 @@ pub enum KeyError {
     Empty,
     /// Two keys in one set have the same `kid`.
     DuplicateKid(String),
+    /// More than one key of a set is marked as the key for kid-less tokens.
+    SeveralKidlessDefaults,
+    /// The algorithms asked for do not fit the key type (`ES256` on an RSA
+    /// key, an empty list).
+    AlgorithmMismatch,
+    /// Elliptic-curve or Ed25519 coordinates of the wrong length.
+    BadPoint,
 }
 
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyError::NotRsaPem => f.write_str("not a PEM-encoded RSA key"),
+            KeyError::NotRsaPem => f.write_str("not a PEM-encoded RSA, EC or Ed25519 key"),
             KeyError::TooShort { bits } => {
                 write!(
                     f,
@@ -43,39 +51,108 @@ impl fmt::Display for KeyError {
             }
             KeyError::Empty => f.write_str("the key set has no key"),
             KeyError::DuplicateKid(kid) => write!(f, "two keys share the kid {kid:?}"),
+            KeyError::SeveralKidlessDefaults => {
+                f.write_str("more than one key is marked as the key for tokens without kid")
+            }
+            KeyError::AlgorithmMismatch => f.write_str("the algorithms do not fit the key type"),
+            KeyError::BadPoint => f.write_str("curve coordinates of the wrong length"),
         }
     }
 }
 
 impl std::error::Error for KeyError {}
 
-/// One RSA public key, with an optional key id (`kid`).
+/// The type of a [`PublicKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// RSA, 2048 bits or more (RS* and PS* algorithms).
+    Rsa,
+    /// ECDSA on NIST P-256 (ES256).
+    EcP256,
+    /// ECDSA on NIST P-384 (ES384).
+    EcP384,
+    /// Ed25519 (EdDSA).
+    Ed25519,
+}
+
+impl KeyType {
+    /// Every algorithm this type of key can verify.
+    pub fn algorithms(self) -> Algorithms {
+        match self {
+            KeyType::Rsa => Algorithms::RSA,
+            KeyType::EcP256 => Algorithms::P256,
+            KeyType::EcP384 => Algorithms::P384,
+            KeyType::Ed25519 => Algorithms::ED25519,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Material {
+    Rsa {
+        n: Arc<[u8]>,
+        e: Arc<[u8]>,
+    },
+    Ec {
+        p384: bool,
+        x: Arc<[u8]>,
+        y: Arc<[u8]>,
+    },
+    Ed25519 {
+        x: Arc<[u8]>,
+    },
+}
+
+/// One public key (RSA, P-256, P-384 or Ed25519), with an optional key id
+/// (`kid`) and the algorithms it may verify.
 ///
-/// Cheap to clone. `Debug` shows the `kid` and the size.
+/// Cheap to clone. `Debug` shows the type, `kid` and size.
+///
+/// A key's algorithms default to every algorithm of its type (RSA: RS256 to
+/// PS512); a JWK's `alg` narrows them to that one. A token is accepted only
+/// with an algorithm that both its key and the validator (Glue: RS256 only;
+/// an issuer: its allowlist) accept: the token's `alg` header is never
+/// trusted beyond that.
 #[derive(Clone)]
 pub struct PublicKey {
     kid: Option<Arc<str>>,
+    thumbprint: Arc<str>,
     pub(crate) decoding: DecodingKey,
-    n: Arc<[u8]>,
-    e: Arc<[u8]>,
+    material: Material,
+    algorithms: Algorithms,
+    kidless_default: bool,
 }
 
 impl PublicKey {
-    /// Loads an RSA public key from PEM: `-----BEGIN PUBLIC KEY-----` (SPKI)
-    /// or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1). Keys under
-    /// [`MIN_RSA_BITS`] are refused.
+    /// Loads a public key from PEM: `-----BEGIN PUBLIC KEY-----` (SPKI
+    /// holding RSA, P-256, P-384 or Ed25519) or `-----BEGIN RSA PUBLIC
+    /// KEY-----` (PKCS#1). RSA keys under [`MIN_RSA_BITS`] are refused.
     pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
         let parsed = pem::parse(pem).map_err(|_| KeyError::NotRsaPem)?;
-        let (n, e) = match parsed.tag() {
-            "PUBLIC KEY" => der::spki_rsa_public(parsed.contents()),
-            "RSA PUBLIC KEY" => der::pkcs1_public(parsed.contents()),
-            _ => None,
-        }
-        .ok_or(KeyError::NotRsaPem)?;
-        Self::from_components(n, e)
+        Self::from_pem_block(&parsed)
     }
 
-    /// Builds a key from its big-endian modulus and exponent (JWK `n`, `e`).
+    pub(crate) fn from_pem_block(parsed: &pem::Pem) -> Result<Self, KeyError> {
+        match parsed.tag() {
+            "PUBLIC KEY" => match der::spki_public(parsed.contents()) {
+                Some(der::Spki::Rsa(n, e)) => Self::from_components(n, e),
+                Some(der::Spki::Ec { p384, point }) => {
+                    let half = (point.len() - 1) / 2;
+                    Self::from_ec(p384, &point[1..=half], &point[1 + half..])
+                }
+                Some(der::Spki::Ed25519(x)) => Self::from_ed25519(x),
+                None => Err(KeyError::NotRsaPem),
+            },
+            "RSA PUBLIC KEY" => {
+                let (n, e) = der::pkcs1_public(parsed.contents()).ok_or(KeyError::NotRsaPem)?;
+                Self::from_components(n, e)
+            }
+            _ => Err(KeyError::NotRsaPem),
+        }
+    }
+
+    /// Builds an RSA key from its big-endian modulus and exponent (JWK `n`, `e`).
     pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
         let n = der::trim_leading_zeros(n);
         let e = der::trim_leading_zeros(e);
@@ -86,12 +163,67 @@ impl PublicKey {
         if bits < MIN_RSA_BITS {
             return Err(KeyError::TooShort { bits });
         }
-        Ok(PublicKey {
+        Ok(Self::from_material(
+            DecodingKey::from_rsa_raw_components(n, e),
+            Material::Rsa {
+                n: n.into(),
+                e: e.into(),
+            },
+        ))
+    }
+
+    /// Builds an ECDSA key from its affine coordinates (JWK `x`, `y`), each
+    /// 32 bytes for P-256 or 48 bytes for P-384.
+    pub fn from_ec_coordinates(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        match (x.len(), y.len()) {
+            (32, 32) => Self::from_ec(false, x, y),
+            (48, 48) => Self::from_ec(true, x, y),
+            _ => Err(KeyError::BadPoint),
+        }
+    }
+
+    fn from_ec(p384: bool, x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        let len = if p384 { 48 } else { 32 };
+        if x.len() != len || y.len() != len {
+            return Err(KeyError::BadPoint);
+        }
+        let mut point = Vec::with_capacity(1 + 2 * len);
+        point.push(0x04);
+        point.extend_from_slice(x);
+        point.extend_from_slice(y);
+        Ok(Self::from_material(
+            DecodingKey::from_ec_der(&point),
+            Material::Ec {
+                p384,
+                x: x.into(),
+                y: y.into(),
+            },
+        ))
+    }
+
+    /// Builds an Ed25519 key from its 32 bytes (JWK `x`).
+    pub fn from_ed25519(x: &[u8]) -> Result<Self, KeyError> {
+        if x.len() != 32 {
+            return Err(KeyError::BadPoint);
+        }
+        Ok(Self::from_material(
+            DecodingKey::from_ed_der(x),
+            Material::Ed25519 { x: x.into() },
+        ))
+    }
+
+    fn from_material(decoding: DecodingKey, material: Material) -> Self {
+        let mut key = PublicKey {
             kid: None,
-            decoding: DecodingKey::from_rsa_raw_components(n, e),
-            n: n.into(),
-            e: e.into(),
-        })
+            thumbprint: Arc::from(""),
+            decoding,
+            material,
+            algorithms: Algorithms::NONE,
+            kidless_default: false,
+        };
+        key.algorithms = key.key_type().algorithms();
+        key.thumbprint = crate::jwk::thumbprint(&key).into();
+        key
     }
 
     /// Sets the key id matched against a token's `kid` header.
@@ -100,75 +232,219 @@ impl PublicKey {
         self
     }
 
+    /// Narrows the algorithms this key verifies (a JWK's `alg`). Fails when
+    /// none of them fits the key type.
+    ///
+    /// ```
+    /// use glue_auth_jwt::{Algorithm, Algorithms, SigningKey};
+    ///
+    /// let key = SigningKey::generate().unwrap().public_key();
+    /// let ps = key.clone().with_algorithms(Algorithms::from_iter([Algorithm::PS256])).unwrap();
+    /// assert!(!ps.algorithms().contains(Algorithm::RS256));
+    /// assert!(key.with_algorithms(Algorithms::P256).is_err());
+    /// ```
+    pub fn with_algorithms(mut self, algorithms: Algorithms) -> Result<Self, KeyError> {
+        let fit = self.key_type().algorithms().intersect(algorithms);
+        if fit.is_empty() || fit != algorithms {
+            return Err(KeyError::AlgorithmMismatch);
+        }
+        self.algorithms = fit;
+        Ok(self)
+    }
+
+    /// Marks this key as the one that checks tokens without a `kid` header
+    /// (Glue's and Spryker's tokens carry none). A set with exactly one key
+    /// needs no mark; a set of several keys accepts kid-less tokens only
+    /// when one key is marked. See [`KeySet`] for the selection rule.
+    pub fn kidless_default(mut self) -> Self {
+        self.kidless_default = true;
+        self
+    }
+
+    /// Whether [`kidless_default`](Self::kidless_default) was set.
+    pub fn is_kidless_default(&self) -> bool {
+        self.kidless_default
+    }
+
     /// The key id, if any.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
 
-    /// The modulus, big-endian without leading zeros (JWK `n`).
+    /// The RFC 7638 thumbprint: base64url of the SHA-256 of the key's
+    /// required JWK members (RSA: `{"e":…,"kty":"RSA","n":…}`). A stable `kid`
+    /// for a key that has none; a key without `kid` also matches tokens whose
+    /// `kid` is its thumbprint.
+    pub fn thumbprint(&self) -> String {
+        self.thumbprint.to_string()
+    }
+
+    pub(crate) fn matches_kid(&self, kid: &str) -> bool {
+        match &self.kid {
+            Some(own) => **own == *kid,
+            None => *self.thumbprint == *kid,
+        }
+    }
+
+    /// The key type.
+    pub fn key_type(&self) -> KeyType {
+        match &self.material {
+            Material::Rsa { .. } => KeyType::Rsa,
+            Material::Ec { p384: false, .. } => KeyType::EcP256,
+            Material::Ec { p384: true, .. } => KeyType::EcP384,
+            Material::Ed25519 { .. } => KeyType::Ed25519,
+        }
+    }
+
+    /// The algorithms this key verifies.
+    pub fn algorithms(&self) -> Algorithms {
+        self.algorithms
+    }
+
+    pub(crate) fn material(&self) -> &Material {
+        &self.material
+    }
+
+    /// The RSA modulus, big-endian without leading zeros (JWK `n`); empty for
+    /// a key of another type.
     pub fn modulus(&self) -> &[u8] {
-        &self.n
+        match &self.material {
+            Material::Rsa { n, .. } => n,
+            _ => &[],
+        }
     }
 
-    /// The public exponent, big-endian (JWK `e`).
+    /// The RSA public exponent, big-endian (JWK `e`); empty for a key of
+    /// another type.
     pub fn exponent(&self) -> &[u8] {
-        &self.e
+        match &self.material {
+            Material::Rsa { e, .. } => e,
+            _ => &[],
+        }
     }
 
-    /// Size of the modulus in bits.
+    /// Size of the key in bits (the RSA modulus, or the curve's size).
     pub fn bits(&self) -> usize {
-        der::bits(&self.n)
+        match &self.material {
+            Material::Rsa { n, .. } => der::bits(n),
+            Material::Ec { p384: false, .. } | Material::Ed25519 { .. } => 256,
+            Material::Ec { p384: true, .. } => 384,
+        }
     }
 }
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PublicKey")
+            .field("type", &self.key_type())
             .field("kid", &self.kid)
             .field("bits", &self.bits())
+            .field("algorithms", &self.algorithms)
             .finish()
     }
 }
 
 impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
-        self.kid == other.kid && self.n == other.n && self.e == other.e
+        self.kid == other.kid
+            && self.material == other.material
+            && self.algorithms == other.algorithms
     }
 }
 
 impl Eq for PublicKey {}
 
-/// The set of RSA public keys tokens are verified against.
+/// The set of public keys tokens are verified against.
 ///
 /// Cheap to clone; clones share the keys. [`KeySet::replace`] swaps the keys
-/// at run time (key rotation without restart); readers never lock: they take
-/// a snapshot ([`arc_swap`]). Every swap bumps [`KeySet::generation`], which
-/// caches use to drop what the old keys validated.
+/// at run time (key rotation without restart; a key source does it after
+/// each fetch); readers never lock: they take a snapshot ([`arc_swap`]).
+/// Every swap bumps [`KeySet::generation`], which caches use to drop what
+/// the old keys validated.
 ///
-/// Key selection: a token whose `kid` names a key in the set is checked against
-/// that key only; any other token (no `kid`, or one we do not know) is checked
-/// against each key in order. A set with one key therefore accepts Spryker's
-/// tokens, which carry no `kid`.
+/// **Key selection** (one key per token, never a trial of every key):
+///
+/// - a token with a `kid` header is checked against the key with that `kid`
+///   (a key without `kid` answers to its RFC 7638
+///   [thumbprint](PublicKey::thumbprint), the `kid` the gateway writes); a
+///   set of a single key without `kid` (one PEM file, as in Glue) ignores
+///   the header and checks every token against that key;
+/// - a token without `kid` (Glue's and Spryker's tokens) is checked against
+///   the key marked [`kidless_default`](PublicKey::kidless_default), or, when
+///   none is marked, the set's only key; a set of several keys without a
+///   mark refuses kid-less tokens;
+/// - anything else is [`InvalidReason::UnknownKey`](glue_auth_core::InvalidReason::UnknownKey)
+///   (401), and the set asks its key source (if it has one, see
+///   [`KeySet::on_unknown_key`]) to refetch.
+///
+/// ```
+/// use glue_auth_jwt::{KeySet, SigningKey};
+///
+/// let old = SigningKey::generate().unwrap();
+/// let new = SigningKey::generate().unwrap().with_kid("2025-01");
+/// // Old tokens carry no kid: the old key is marked for them.
+/// let keys = KeySet::new([new.public_key(), old.public_key().kidless_default()]).unwrap();
+/// # use glue_auth_core::{Claims, Principal, Scopes, WarehousePrincipal, NumericDate};
+/// # let claims = Claims::builder(Principal::Warehouse(WarehousePrincipal::new(1)), Scopes::from_iter(["warehouse"]))
+/// #     .issued_at(NumericDate::now(), std::time::Duration::from_secs(60)).build();
+/// assert!(keys.verify(&old.sign(&claims).unwrap()).is_ok());
+/// assert!(keys.verify(&new.sign(&claims).unwrap()).is_ok());
+/// ```
 #[derive(Clone)]
 pub struct KeySet {
-    inner: Arc<ArcSwap<Keys>>,
+    inner: Arc<Shared>,
+}
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+struct Shared {
+    keys: ArcSwap<Keys>,
+    on_unknown_key: OnceLock<Hook>,
 }
 
 pub(crate) struct Keys {
     pub(crate) keys: Vec<PublicKey>,
     pub(crate) generation: u64,
+    /// Index of the key for tokens without `kid`.
+    kidless: Option<usize>,
+}
+
+impl Keys {
+    /// The one key a token with this `kid` header (or none) is checked
+    /// against, and whether it was chosen *despite* the token's `kid` (a
+    /// single key without `kid` of its own, which ignores the header).
+    pub(crate) fn select(&self, kid: Option<&str>) -> Option<(&PublicKey, bool)> {
+        match kid {
+            Some(kid) => match self.keys.iter().find(|k| k.matches_kid(kid)) {
+                Some(k) => Some((k, false)),
+                None => match &self.keys[..] {
+                    [only] if only.kid.is_none() => Some((only, true)),
+                    _ => None,
+                },
+            },
+            None => self.kidless.map(|i| (&self.keys[i], false)),
+        }
+    }
 }
 
 impl KeySet {
     /// A key set of one key.
     pub fn single(key: PublicKey) -> Self {
-        Self::from_checked(vec![key])
+        Self::from_checked(vec![key], Some(0))
     }
 
-    /// A key set of several keys (rotation). Fails when empty or when two keys
-    /// share a `kid`.
+    /// A key set of several keys (rotation). Fails when empty, when two keys
+    /// share a `kid`, or when more than one key is marked as the kid-less
+    /// default.
     pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Result<Self, KeyError> {
-        Ok(Self::from_checked(check(keys.into_iter().collect())?))
+        let (keys, kidless) = check(keys.into_iter().collect())?;
+        Ok(Self::from_checked(keys, kidless))
+    }
+
+    /// A set without keys, refusing every token until a key source fills it
+    /// ([`KeySet::replace`]): what a remote source starts from.
+    pub fn empty() -> Self {
+        Self::from_checked(Vec::new(), None)
     }
 
     /// Loads a single PEM public key.
@@ -176,44 +452,97 @@ impl KeySet {
         PublicKey::from_pem(pem).map(Self::single)
     }
 
-    fn from_checked(keys: Vec<PublicKey>) -> Self {
+    fn from_checked(keys: Vec<PublicKey>, kidless: Option<usize>) -> Self {
         crate::verify::ensure_provider();
         KeySet {
-            inner: Arc::new(ArcSwap::from_pointee(Keys {
-                keys,
-                generation: 0,
-            })),
+            inner: Arc::new(Shared {
+                keys: ArcSwap::from_pointee(Keys {
+                    keys,
+                    generation: 0,
+                    kidless,
+                }),
+                on_unknown_key: OnceLock::new(),
+            }),
         }
     }
 
     pub(crate) fn snapshot(&self) -> arc_swap::Guard<Arc<Keys>> {
-        self.inner.load()
+        self.inner.keys.load()
     }
 
     /// Replaces every key at once. Tokens signed by a removed key stop
-    /// validating immediately, cached ones included. On error the old keys
-    /// stay.
+    /// validating immediately, cached ones included. On error (an empty
+    /// list, a duplicate `kid`, two kid-less defaults) the old keys stay.
     pub fn replace(&self, keys: impl IntoIterator<Item = PublicKey>) -> Result<(), KeyError> {
-        let keys = check(keys.into_iter().collect())?;
-        self.inner.rcu(|old| Keys {
+        let (keys, kidless) = check(keys.into_iter().collect())?;
+        self.inner.keys.rcu(|old| Keys {
             keys: keys.clone(),
             generation: old.generation.wrapping_add(1),
+            kidless,
         });
         Ok(())
     }
 
     /// A number that changes whenever the keys change.
     pub fn generation(&self) -> u64 {
-        self.inner.load().generation
+        self.inner.keys.load().generation
     }
 
     /// The current keys.
     pub fn keys(&self) -> Vec<PublicKey> {
-        self.inner.load().keys.clone()
+        self.inner.keys.load().keys.clone()
+    }
+
+    /// Whether the set holds no key (a remote source before its first fetch).
+    pub fn is_empty(&self) -> bool {
+        self.inner.keys.load().keys.is_empty()
+    }
+
+    /// Registers what to do when a token names no key of the set (a key
+    /// source's refetch trigger). Called synchronously on the request's
+    /// path, so it must only signal (set a flag, wake a task), never fetch.
+    /// Only the first registration counts: returns `false` when a hook was
+    /// already set.
+    pub fn on_unknown_key(&self, hook: impl Fn() + Send + Sync + 'static) -> bool {
+        self.inner.on_unknown_key.set(Box::new(hook)).is_ok()
+    }
+
+    /// A handle that does not keep the keys alive (for a key source's
+    /// background task, which should end when nobody validates any more).
+    pub fn downgrade(&self) -> WeakKeySet {
+        WeakKeySet {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Runs the [`on_unknown_key`](Self::on_unknown_key) hook, if any.
+    pub fn request_refresh(&self) {
+        if let Some(hook) = self.inner.on_unknown_key.get() {
+            hook();
+        }
     }
 }
 
-fn check(keys: Vec<PublicKey>) -> Result<Vec<PublicKey>, KeyError> {
+/// A [`KeySet`] that does not keep the keys alive ([`KeySet::downgrade`]).
+#[derive(Clone)]
+pub struct WeakKeySet {
+    inner: std::sync::Weak<Shared>,
+}
+
+impl WeakKeySet {
+    /// The set, while some [`KeySet`] handle still holds it.
+    pub fn upgrade(&self) -> Option<KeySet> {
+        self.inner.upgrade().map(|inner| KeySet { inner })
+    }
+}
+
+impl fmt::Debug for WeakKeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakKeySet").finish_non_exhaustive()
+    }
+}
+
+fn check(keys: Vec<PublicKey>) -> Result<(Vec<PublicKey>, Option<usize>), KeyError> {
     if keys.is_empty() {
         return Err(KeyError::Empty);
     }
@@ -223,12 +552,23 @@ fn check(keys: Vec<PublicKey>) -> Result<Vec<PublicKey>, KeyError> {
             return Err(KeyError::DuplicateKid(kid.to_owned()));
         }
     }
-    Ok(keys)
+    let mut marked = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.kidless_default)
+        .map(|(i, _)| i);
+    let kidless = match (marked.next(), marked.next()) {
+        (Some(_), Some(_)) => return Err(KeyError::SeveralKidlessDefaults),
+        (Some(i), None) => Some(i),
+        (None, _) if keys.len() == 1 => Some(0),
+        (None, _) => None,
+    };
+    Ok((keys, kidless))
 }
 
 impl fmt::Debug for KeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys = self.inner.load();
+        let keys = self.inner.keys.load();
         f.debug_struct("KeySet")
             .field("keys", &keys.keys)
             .field("generation", &keys.generation)

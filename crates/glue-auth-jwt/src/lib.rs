@@ -7,10 +7,15 @@
 //! (`glue-auth-token`, which signs). The vocabulary (`Claims`, `Principal`,
 //! dates) lives in `glue-auth-core`, which has no crypto dependency.
 //!
-//! - [`PublicKey`] and [`KeySet`]: RSA public keys (SPKI or PKCS#1 PEM, or
-//!   JWK components) with optional `kid`; the set is swappable at run time
-//!   and read without locks. [`KeySet::verify`] checks a compact JWS: RS256
-//!   only, no `crit`, the signature, Spryker's payload format.
+//! - [`PublicKey`] and [`KeySet`]: public keys (RSA, P-256, P-384, Ed25519;
+//!   SPKI or PKCS#1 PEM, or JWK components) with optional `kid` and their
+//!   own [`Algorithms`]; the set is swappable at run time and read without
+//!   locks, and selects **one** key per token by `kid` (see [`KeySet`]).
+//!   [`KeySet::verify`] checks a Glue token: RS256 only, no `crit`, the
+//!   signature, Spryker's payload format; [`KeySet::verify_payload`] checks
+//!   any token against an algorithm allowlist.
+//! - [`parse_jwks`] and [`parse_key_file`]: JWK Sets and key files read as
+//!   untrusted input (size and key-count limits; hostile sets refused whole).
 //! - [`SigningKey`]: an RSA private key (PKCS#1 or PKCS#8 PEM) that signs
 //!   tokens byte for byte as Spryker's lcobucci/jwt does; [`Signer`]: the key
 //!   in use, swappable at run time.
@@ -45,13 +50,17 @@
 
 #![forbid(unsafe_code)]
 
+mod alg;
 mod der;
 mod jwk;
+mod jwks;
 mod keys;
 mod signing;
 mod verify;
 
+pub use alg::{Algorithm, Algorithms, UnknownAlgorithm};
 pub use jwk::jwks_json;
-pub use keys::{KeyError, KeySet, MIN_RSA_BITS, PublicKey};
+pub use jwks::{JwksError, JwksLimits, ParsedKeys, parse_jwks, parse_key_file};
+pub use keys::{KeyError, KeySet, KeyType, MIN_RSA_BITS, PublicKey, WeakKeySet};
 pub use signing::{SignError, Signer, SigningKey};
-pub use verify::TokenError;
+pub use verify::{TokenError, peek_issuer};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 
 use glue_auth_core::{NumericDate, Principal, Scopes, UserPrincipal};
-use glue_auth_token::store::{AccessTokenRecord, PasswordHash, UserRecord, UserStatus};
+use glue_auth_token::store::{AccessTokenRecord, PasswordHash, UserRecord, UserStatus, uuid_for};
 
 use crate::error::{SqlError, Timeout, sql_error};
 use crate::sql::{Arg, StatusColumn, bind};
@@ -188,6 +188,9 @@ pub struct NewWarehouse {
     pub name: String,
     /// `is_active`.
     pub is_active: bool,
+    /// `uuid`; `None`: Spryker's uuid for the new id
+    /// ([`uuid_for`](glue_auth_token::store::uuid_for)`("spy_stock", id)`).
+    pub uuid: Option<String>,
 }
 
 impl NewWarehouse {
@@ -197,7 +200,14 @@ impl NewWarehouse {
             id: None,
             name: name.into(),
             is_active: true,
+            uuid: None,
         }
+    }
+
+    /// Sets `uuid`.
+    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
+        self.uuid = Some(uuid.into());
+        self
     }
 
     /// Sets `id_stock`.
@@ -455,7 +465,10 @@ impl SqlStore {
         self.admin(async {
             let sql = &inner.sql;
             let insert = &sql.stock_insert;
-            let uuid = random_uuid();
+            let uuid = warehouse
+                .uuid
+                .clone()
+                .or_else(|| warehouse.id.map(|id| uuid_for("spy_stock", id)));
             Ok(with_pool!(&inner.pool, p => {
                 let mut tx = p
                     .begin_with(inner.dialect.begin_write())
@@ -465,7 +478,7 @@ impl SqlStore {
                     Arg::from(warehouse.id),
                     Arg::from(&warehouse.name),
                     Arg::from(warehouse.is_active),
-                    Arg::from(&uuid),
+                    Arg::from(uuid.as_deref()),
                 ];
                 let taken = |e| conflict_or(e, "warehouse id or name already taken");
                 let id = if sql.returning {
@@ -492,6 +505,14 @@ impl SqlStore {
                 };
                 if let (Some(_), Some(sync)) = (warehouse.id, &sql.stock_sync_seq) {
                     sqlx::query(&sync.text).execute(&mut *tx).await.map_err(sql_error)?;
+                }
+                if uuid.is_none() {
+                    let set = &inner.assign.stock_set_uuid;
+                    let spryker = uuid_for("spy_stock", id);
+                    bind!(sqlx::query(&set.text), set, [spryker.as_str(), id])
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict_or(e, "warehouse uuid already taken"))?;
                 }
                 tx.commit().await.map_err(sql_error)?;
                 id

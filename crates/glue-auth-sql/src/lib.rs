@@ -1,6 +1,6 @@
 //! The store traits of [`glue_auth_token`] on SQL: [`SqlStore`] implements
-//! [`UserDirectory`], [`WarehouseAssignments`], [`RefreshTokens`] and
-//! [`AccessTokenLog`] on **SQLite** (a file, the embedded default),
+//! [`UserDirectory`], [`WarehouseAssignments`], [`AssignmentStore`],
+//! [`RefreshTokens`] and [`AccessTokenLog`] on **SQLite** (a file, the embedded default),
 //! **PostgreSQL** and **MariaDB/MySQL** (Spryker's two engines, for
 //! deployments with several gateway instances), through one code path, on
 //! Spryker's own tables (SPEC §6):
@@ -125,6 +125,20 @@
 //! revoked, so two gateway instances never both accept one refresh token;
 //! on SQLite the transaction takes the write lock first (`BEGIN IMMEDIATE`).
 //!
+//! # Warehouse user assignments
+//!
+//! [`AssignmentStore`] keeps Glue's rules (only warehouse users, existing
+//! warehouses, one assignment per user and warehouse, at most one active per
+//! user) in one transaction per change. Each change first locks the user's
+//! `spy_user` row (`SELECT … FOR UPDATE` on PostgreSQL and MariaDB/MySQL;
+//! SQLite's `BEGIN IMMEDIATE` holds the write lock already), so the changes
+//! of one user run one after the other across any number of gateway
+//! instances, and the second of two concurrent activations deactivates the
+//! first: exactly one stays active, on our schema and on an existing Spryker
+//! database alike (which has no unique index to fall back on). Warehouses
+//! and assignments written without a `uuid` get Spryker's (uuid5 of
+//! `"<table>.<id>"`) at connect (own schema).
+//!
 //! # Failures
 //!
 //! The pool is bounded (default 10 connections); a call waits at most 2 s
@@ -169,7 +183,7 @@
 //!   WarehouseUser module). `status` may be Propel's integer ENUM (the
 //!   default) or a text column (the `real-enum` behavior): detected.
 //!   `password` is returned as stored, so Spryker's `$2y$` hashes log in.
-//! - `spy_stock`: `id_stock`, `name`, `is_active`.
+//! - `spy_stock`: `id_stock`, `name`, `is_active`, `uuid`.
 //! - `spy_warehouse_user_assignment`: `id_warehouse_user_assignment`, `uuid`,
 //!   `fk_warehouse`, `user_uuid`, `is_active`, `created_at`, `updated_at`.
 //! - `spy_oauth_refresh_token`: `id_oauth_refresh_token`, `identifier`,
@@ -202,6 +216,7 @@
 //!
 //! [`UserDirectory`]: glue_auth_token::store::UserDirectory
 //! [`WarehouseAssignments`]: glue_auth_token::store::WarehouseAssignments
+//! [`AssignmentStore`]: glue_auth_token::store::AssignmentStore
 //! [`RefreshTokens`]: glue_auth_token::store::RefreshTokens
 //! [`RefreshTokens::rotate`]: glue_auth_token::store::RefreshTokens::rotate
 //! [`AccessTokenLog`]: glue_auth_token::store::AccessTokenLog
@@ -211,6 +226,8 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod assign_sql;
+mod assignments;
 mod error;
 mod migrate;
 mod redact;

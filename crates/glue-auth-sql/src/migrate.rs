@@ -128,7 +128,7 @@ fn migrate_error(e: sqlx::migrate::MigrateError) -> SqlError {
 const SPRYKER_PROBES: &[&str] = &[
     "SELECT id_user, uuid, username, password, status, is_warehouse_user, first_name, \
      last_name, created_at, updated_at FROM spy_user LIMIT 0",
-    "SELECT id_stock, name, is_active FROM spy_stock LIMIT 0",
+    "SELECT id_stock, name, is_active, uuid FROM spy_stock LIMIT 0",
     "SELECT id_warehouse_user_assignment, uuid, fk_warehouse, user_uuid, is_active, \
      created_at, updated_at FROM spy_warehouse_user_assignment LIMIT 0",
     "SELECT id_oauth_refresh_token, identifier, scopes, customer_reference, user_identifier, \

@@ -81,6 +81,7 @@ pub(crate) enum Arg<'a> {
     OptInt(Option<i64>),
     Small(i16),
     Bool(bool),
+    OptBool(Option<bool>),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -125,6 +126,12 @@ impl From<bool> for Arg<'_> {
     }
 }
 
+impl From<Option<bool>> for Arg<'_> {
+    fn from(v: Option<bool>) -> Self {
+        Arg::OptBool(v)
+    }
+}
+
 /// `bind!(query, stmt, [a, b, …])` (or `bind!(query, stmt, args)` with an
 /// array of [`Arg`]s): binds the arguments `$1 = a`, `$2 = b`, … to `query` (a `sqlx::query` / `query_as` of `stmt.text`) in the order
 /// the statement's dialect wants them. Expanded inside [`with_pool!`]'s
@@ -147,6 +154,7 @@ macro_rules! bind {
                 $crate::sql::Arg::OptInt(v) => q.bind(v),
                 $crate::sql::Arg::Small(v) => q.bind(v),
                 $crate::sql::Arg::Bool(v) => q.bind(v),
+                $crate::sql::Arg::OptBool(v) => q.bind(v),
             };
         }
         q
@@ -178,7 +186,7 @@ const MYSQL_EPOCH: &str = "TIMESTAMP'1970-01-01 00:00:00'";
 
 impl Dialect {
     /// A bound microsecond count as the column's timestamp type.
-    fn ts(self, param: &str, precision: Precision) -> String {
+    pub(crate) fn ts(self, param: &str, precision: Precision) -> String {
         match (self, precision) {
             (Dialect::Sqlite, _) => param.to_owned(),
             // TIMESTAMP without time zone, in UTC, exact to the microsecond
@@ -199,7 +207,7 @@ impl Dialect {
     }
 
     /// A timestamp column as microseconds since the epoch (BIGINT).
-    fn us(self, col: &str) -> String {
+    pub(crate) fn us(self, col: &str) -> String {
         match self {
             Dialect::Sqlite => col.to_owned(),
             Dialect::Postgres => {
@@ -210,7 +218,7 @@ impl Dialect {
     }
 
     /// An integer expression as the type every driver decodes into `i64`.
-    fn bigint(self, expr: &str) -> String {
+    pub(crate) fn bigint(self, expr: &str) -> String {
         match self {
             Dialect::Sqlite | Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
             Dialect::Mysql => format!("CAST({expr} AS SIGNED)"),
@@ -218,7 +226,7 @@ impl Dialect {
     }
 
     /// An expression as text.
-    fn text(self, expr: &str) -> String {
+    pub(crate) fn text(self, expr: &str) -> String {
         match self {
             Dialect::Sqlite | Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
             Dialect::Mysql => format!("CAST({expr} AS CHAR)"),
@@ -228,7 +236,7 @@ impl Dialect {
     /// The id of a new row: Propel calls `nextval` on Spryker's sequence
     /// itself on PostgreSQL, so the column may have no default; SQLite's
     /// rowid and MySQL's `AUTO_INCREMENT` take a NULL.
-    fn next_id(self, seq: &str) -> String {
+    pub(crate) fn next_id(self, seq: &str) -> String {
         match self {
             Dialect::Sqlite | Dialect::Mysql => "NULL".to_owned(),
             Dialect::Postgres => format!("nextval('{seq}')"),

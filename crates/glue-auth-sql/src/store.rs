@@ -19,6 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::assign_sql::AssignSql;
 use crate::error::{SqlError, Timeout, sql_error, store_error};
 use crate::migrate;
 use crate::redact::redact_url;
@@ -78,6 +79,7 @@ pub enum DatabaseKind {
 pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) sql: Sql,
+    pub(crate) assign: AssignSql,
     pub(crate) dialect: Dialect,
     pub(crate) layout: Layout,
     pub(crate) status: StatusColumn,
@@ -92,6 +94,7 @@ pub(crate) struct Inner {
 /// MariaDB/MySQL.
 ///
 /// One value implements [`UserDirectory`], [`WarehouseAssignments`],
+/// [`AssignmentStore`](glue_auth_token::store::AssignmentStore),
 /// [`RefreshTokens`] and [`AccessTokenLog`], plus the admin operations
 /// (`add_user`, `block_user`, `assign_warehouse`, …). Cheap to clone: clones
 /// share the connection pool.
@@ -356,6 +359,7 @@ impl SqlStoreBuilder {
             inner: Arc::new(Inner {
                 pool,
                 sql: Sql::new(dialect, spryker, precision),
+                assign: AssignSql::new(dialect),
                 dialect,
                 layout: self.layout,
                 status,
@@ -364,6 +368,15 @@ impl SqlStoreBuilder {
                 families: Mutex::new(HashMap::new()),
             }),
         };
+        if !spryker {
+            let n = store.backfill_uuids().await.map_err(SqlError::from)?;
+            if n > 0 {
+                tracing::info!(
+                    rows = n,
+                    "glue-auth-sql: uuids given to warehouses and assignments without one"
+                );
+            }
+        }
         let seed = !spryker && self.seed_demo.unwrap_or(dialect == Dialect::Sqlite);
         if seed {
             store.seed_demo_if_empty().await?;

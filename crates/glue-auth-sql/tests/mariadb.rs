@@ -564,3 +564,29 @@ async fn existing_spryker_database() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The assignment rules and 16 concurrent activations on an existing
+/// Spryker database, which has no one-active index of ours: the row lock
+/// alone keeps one assignment active.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn assignments_on_an_existing_spryker_database() {
+    let Some(server) = my::server_url("assignments_on_an_existing_spryker_database") else {
+        return;
+    };
+    let url = my::create_database_with(&server, "spryker_assign", "CHARACTER SET utf8").await;
+    let mut conn = my::connect(&url).await;
+    sqlx::raw_sql(include_str!("fixtures/spryker_schema_mysql.sql"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let connect = || async {
+        SqlStore::builder(&url)
+            .layout(Layout::Spryker)
+            .max_connections(8)
+            .connect()
+            .await
+            .unwrap()
+    };
+    conformance::assignment_rules(connect().await).await;
+    conformance::concurrent_activations_leave_one_active(connect().await).await;
+}

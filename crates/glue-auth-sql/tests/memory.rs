@@ -4,8 +4,10 @@ mod conformance;
 
 use glue_auth_core::NumericDate;
 use glue_auth_token::store::{
-    AccessTokenLog, AccessTokenRecord, RefreshFamily, RefreshTokenHash, RefreshTokenRecord,
+    AccessTokenLog, AccessTokenRecord, Assignment, AssignmentFilter, AssignmentResult,
+    AssignmentStore, NewAssignment, RefreshFamily, RefreshTokenHash, RefreshTokenRecord,
     RefreshTokens, Rotation, StoreFuture, UserDirectory, UserRecord, WarehouseAssignments,
+    WarehouseRef,
 };
 use glue_auth_token::{MemoryAccessTokenLog, MemoryDirectory, MemoryRefreshTokens, Warehouse};
 
@@ -58,6 +60,37 @@ impl AccessTokenLog for Memory {
     }
 }
 
+impl AssignmentStore for Memory {
+    fn user_by_uuid<'a>(&'a self, uuid: &'a str) -> StoreFuture<'a, Option<UserRecord>> {
+        self.dir.user_by_uuid(uuid)
+    }
+    fn find_warehouse<'a>(
+        &'a self,
+        by: WarehouseRef<'a>,
+    ) -> StoreFuture<'a, Option<glue_auth_token::store::Warehouse>> {
+        self.dir.find_warehouse(by)
+    }
+    fn list_assignments<'a>(
+        &'a self,
+        filter: &'a AssignmentFilter,
+    ) -> StoreFuture<'a, Vec<Assignment>> {
+        self.dir.list_assignments(filter)
+    }
+    fn create_assignment(&self, new: NewAssignment) -> StoreFuture<'_, AssignmentResult> {
+        self.dir.create_assignment(new)
+    }
+    fn set_assignment_active<'a>(
+        &'a self,
+        uuid: &'a str,
+        is_active: bool,
+    ) -> StoreFuture<'a, AssignmentResult> {
+        self.dir.set_assignment_active(uuid, is_active)
+    }
+    fn delete_assignment<'a>(&'a self, uuid: &'a str) -> StoreFuture<'a, AssignmentResult> {
+        self.dir.delete_assignment(uuid)
+    }
+}
+
 impl conformance::Fixture for Memory {
     async fn add_user(&self, user: UserRecord) {
         self.dir.insert_user(user);
@@ -65,6 +98,7 @@ impl conformance::Fixture for Memory {
     async fn add_warehouse(&self, id: i64, name: &str, active: bool) {
         self.dir.insert_warehouse(Warehouse {
             id_warehouse: id,
+            uuid: glue_auth_token::store::uuid_for("spy_stock", id),
             name: name.into(),
             is_active: active,
         });

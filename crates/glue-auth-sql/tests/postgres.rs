@@ -483,3 +483,29 @@ async fn rotation_committed_after_the_deadline_is_rotated() {
         Rotation::Reused
     );
 }
+
+/// The assignment rules and 16 concurrent activations on an existing
+/// Spryker database, which has no one-active index of ours: the row lock
+/// alone keeps one assignment active.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn assignments_on_an_existing_spryker_database() {
+    let Some(server) = pg::server_url("assignments_on_an_existing_spryker_database") else {
+        return;
+    };
+    let url = pg::create_database(&server, "spryker_assign").await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(include_str!("fixtures/spryker_schema.sql"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let connect = || async {
+        SqlStore::builder(&url)
+            .layout(Layout::Spryker)
+            .max_connections(8)
+            .connect()
+            .await
+            .unwrap()
+    };
+    conformance::assignment_rules(connect().await).await;
+    conformance::concurrent_activations_leave_one_active(connect().await).await;
+}

@@ -209,6 +209,46 @@ pub mod store;
 mod throttle;
 mod warehouse;
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): not an
+/// API, no semver promise.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// What [`parse`] read from a `POST /token` body.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ParamsSummary {
+        /// `grant_type`.
+        pub grant_type: Option<String>,
+        /// `username`.
+        pub username: Option<String>,
+        /// `password`.
+        pub password: Option<String>,
+        /// `scope`.
+        pub scope: Option<String>,
+        /// `client_id`.
+        pub client_id: Option<String>,
+        /// `refresh_token`.
+        pub refresh_token: Option<String>,
+        /// A duplicate, a non-string JSON value or invalid UTF-8.
+        pub malformed: bool,
+    }
+
+    /// The `POST /token` body parser (form or JSON, SPEC §2).
+    pub fn parse(body: &[u8]) -> ParamsSummary {
+        let p = crate::params::TokenParams::parse(body);
+        let secret = |s: Option<zeroize::Zeroizing<String>>| s.map(|s| s.as_str().to_owned());
+        ParamsSummary {
+            grant_type: p.grant_type,
+            username: p.username,
+            password: secret(p.password),
+            scope: p.scope,
+            client_id: p.client_id,
+            refresh_token: secret(p.refresh_token),
+            malformed: p.malformed,
+        }
+    }
+}
+
 pub use client_addr::ClientAddress;
 /// The signing key and its run-time slot, from `glue-auth-jwt`.
 pub use glue_auth_jwt::{KeyError, SignError, Signer, SigningKey};

@@ -21,6 +21,8 @@
 //! | `token` (default) | [`token`] | [`TokenEndpointLayer`], `TokenServer`, [`SigningKey`], store traits |
 //! | `sql` | `sql` | the store traits on SQLite, PostgreSQL and MariaDB/MySQL |
 //! | `axum` | — | `Claims` and `Principal` as axum extractors |
+//! | `watch` | `bearer::sources` | key files polled for changes |
+//! | `remote-keys` | `bearer::sources` | JWKS URLs and OIDC discovery, fetched in the background |
 //!
 //! The whole stack, end to end — log in, then read a protected route with the
 //! token, and be refused without it:

@@ -6,9 +6,16 @@
 use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Args, Subcommand};
 use glue_auth_core::{NumericDate, Principal};
 use glue_auth_sql::{NewUser, NewWarehouse, SqlError, SqlStore, TokenFilter};
+use glue_auth_token::store::{
+    Assignment, AssignmentFilter, AssignmentRefusal, NewAssignment, StoreError, WarehouseRef,
+};
+
+use crate::assignments::{Assignments, Caller, Failure};
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::stores::{OpenError, connect_sql};
@@ -88,13 +95,49 @@ pub(crate) enum UserCommand {
 /// `warehouse …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum WarehouseCommand {
-    /// Makes a warehouse the user's one active assignment (deactivating the
-    /// others): `POST /warehouse-tokens` then issues tokens for it.
+    /// Creates a warehouse user's assignment to a warehouse, active (the
+    /// user's others are deactivated: `POST /warehouse-tokens` then issues
+    /// tokens for this warehouse) unless --inactive; activates it when it
+    /// exists. Glue's rules: the user must be a warehouse user (`user add
+    /// --warehouse-user`).
     Assign {
         /// Username.
         username: String,
         /// `id_stock` of the warehouse.
         id_warehouse: i64,
+        /// Create it inactive (or deactivate it).
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Lists assignments: uuid, user uuid, warehouse id, uuid and name,
+    /// active.
+    Assignments {
+        /// Only this user's.
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+        /// Only this warehouse's (`id_stock`).
+        #[arg(long, value_name = "ID")]
+        warehouse: Option<i64>,
+        /// Only active (true) or inactive (false) ones.
+        #[arg(long, value_name = "BOOL")]
+        active: Option<bool>,
+    },
+    /// Makes an assignment the user's active one (deactivating the others).
+    Activate {
+        /// The assignment's uuid.
+        uuid: String,
+    },
+    /// Deactivates an assignment: the next `POST /warehouse-tokens` of its
+    /// user is refused (403 5101); issued warehouse tokens stay valid until
+    /// they expire.
+    Deactivate {
+        /// The assignment's uuid.
+        uuid: String,
+    },
+    /// Deletes an assignment.
+    Unassign {
+        /// The assignment's uuid.
+        uuid: String,
     },
     /// Creates a warehouse (spy_stock).
     Add {
@@ -103,6 +146,9 @@ pub(crate) enum WarehouseCommand {
         /// `id_stock` (default: the next of the sequence).
         #[arg(long)]
         id: Option<i64>,
+        /// `uuid` (default: Spryker's for the id, uuid5 of `spy_stock.<id>`).
+        #[arg(long)]
+        uuid: Option<String>,
     },
 }
 
@@ -240,7 +286,22 @@ pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
             let _ = out.flush();
             ExitCode::SUCCESS
         }
-        Err(e) => sql_failed(&e),
+        Err(AdminError::Sql(e)) => sql_failed(&e),
+        Err(AdminError::Refused(why)) => failed(&why),
+    }
+}
+
+/// Why an admin command failed.
+#[derive(Debug)]
+enum AdminError {
+    Sql(SqlError),
+    /// Glue's rules refused an assignment change.
+    Refused(String),
+}
+
+impl From<SqlError> for AdminError {
+    fn from(e: SqlError) -> Self {
+        AdminError::Sql(e)
     }
 }
 
@@ -248,7 +309,7 @@ async fn execute(
     store: &SqlStore,
     command: Command,
     password: Option<String>,
-) -> Result<Vec<String>, SqlError> {
+) -> Result<Vec<String>, AdminError> {
     let password = password.unwrap_or_default();
     Ok(match command {
         Command::User(UserCommand::Add {
@@ -289,23 +350,22 @@ async fn execute(
             store.set_password(&username, &password).await?;
             vec![format!("password of {username} changed")]
         }
-        Command::Warehouse(WarehouseCommand::Assign {
-            username,
-            id_warehouse,
-        }) => {
-            store.assign_warehouse(&username, id_warehouse).await?;
-            vec![format!(
-                "user {username} assigned to warehouse {id_warehouse} (its only active assignment)"
-            )]
-        }
-        Command::Warehouse(WarehouseCommand::Add { name, id }) => {
+        Command::Warehouse(WarehouseCommand::Add { name, id, uuid }) => {
             let mut w = NewWarehouse::new(&name);
             if let Some(id) = id {
                 w = w.id(id);
             }
+            if let Some(uuid) = uuid {
+                w = w.uuid(uuid);
+            }
             let id = store.add_warehouse(w).await?;
             vec![format!("added warehouse {name} (id_stock {id})")]
         }
+        Command::Warehouse(command) => match warehouse(store, command).await {
+            Ok(lines) => lines,
+            Err(Failure::Store(e)) => return Err(AdminError::Sql(SqlError::from(e))),
+            Err(f) => return Err(AdminError::Refused(refusal_text(&f))),
+        },
         Command::Tokens(TokensCommand::List { user, all, limit }) => {
             let filter = match user {
                 Some(u) => TokenFilter::user(u),
@@ -339,6 +399,120 @@ async fn execute(
             let n = store.revoke_user_refresh_tokens(&user).await?;
             vec![format!("revoked {n} refresh token(s) of {user}")]
         }
+    })
+}
+
+/// What a refused assignment command prints (Glue's codes and messages).
+fn refusal_text(f: &Failure) -> String {
+    let list: Vec<String> = match f {
+        Failure::NotFound => vec![AssignmentRefusal::NotFound.to_string()],
+        Failure::Forbidden => vec![AssignmentRefusal::Forbidden.to_string()],
+        Failure::Refused(list) => list.iter().map(ToString::to_string).collect(),
+        Failure::Store(e) => vec![e.to_string()],
+    };
+    format!("refused: {}", list.join("; "))
+}
+
+fn assignment_line(a: &Assignment) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        a.uuid,
+        a.user_uuid,
+        a.warehouse.id_warehouse,
+        a.warehouse.uuid,
+        a.warehouse.name,
+        if a.is_active { "active" } else { "inactive" }
+    )
+}
+
+async fn user_uuid(store: &SqlStore, name: &str) -> Result<String, Failure> {
+    match store.user(name).await {
+        Ok(Some(u)) => Ok(u.uuid),
+        Ok(None) => Err(Failure::Refused(vec![AssignmentRefusal::UserNotFound])),
+        Err(e) => Err(Failure::Store(StoreError::unavailable(e))),
+    }
+}
+
+async fn warehouse_uuid(rules: &Assignments, id: i64) -> Result<String, Failure> {
+    match rules.store().find_warehouse(WarehouseRef::Id(id)).await? {
+        Some(w) => Ok(w.uuid),
+        None => Err(Failure::Refused(vec![AssignmentRefusal::WarehouseNotFound])),
+    }
+}
+
+/// The assignment commands: the same store calls and rules as
+/// `/warehouse-user-assignments` ([`crate::assignments`]), as the operator.
+async fn warehouse(store: &SqlStore, command: WarehouseCommand) -> Result<Vec<String>, Failure> {
+    let rules = Assignments::new(Arc::new(store.clone()), None);
+    let op = Caller::Operator;
+    Ok(match command {
+        WarehouseCommand::Assign {
+            username,
+            id_warehouse,
+            inactive,
+        } => {
+            let user = user_uuid(store, &username).await?;
+            let wh = warehouse_uuid(&rules, id_warehouse).await?;
+            let existing = rules
+                .list(
+                    &op,
+                    AssignmentFilter::all().user_uuid(&user).warehouse_uuid(&wh),
+                )
+                .await?;
+            let a = match existing.first() {
+                Some(a) => rules.set_active(&op, &a.uuid, !inactive).await?,
+                None => {
+                    let new = NewAssignment::new(&user, &wh).active(!inactive);
+                    rules.create(&op, new).await?
+                }
+            };
+            vec![format!(
+                "user {username} assigned to warehouse {id_warehouse} ({}), assignment {}{}",
+                a.warehouse.name,
+                a.uuid,
+                if a.is_active {
+                    " (its only active assignment)"
+                } else {
+                    ", inactive"
+                }
+            )]
+        }
+        WarehouseCommand::Assignments {
+            user,
+            warehouse,
+            active,
+        } => {
+            let mut filter = AssignmentFilter::all();
+            if let Some(name) = user {
+                filter = filter.user_uuid(user_uuid(store, &name).await?);
+            }
+            if let Some(id) = warehouse {
+                filter = filter.warehouse_uuid(warehouse_uuid(&rules, id).await?);
+            }
+            if let Some(active) = active {
+                filter = filter.is_active(active);
+            }
+            let mut lines =
+                vec!["uuid\tuser_uuid\tid_warehouse\twarehouse_uuid\twarehouse\tstate".to_owned()];
+            lines.extend(rules.list(&op, filter).await?.iter().map(assignment_line));
+            lines
+        }
+        WarehouseCommand::Activate { uuid } => {
+            let a = rules.set_active(&op, &uuid, true).await?;
+            vec![format!("activated {}", assignment_line(&a))]
+        }
+        WarehouseCommand::Deactivate { uuid } => {
+            let a = rules.set_active(&op, &uuid, false).await?;
+            vec![format!(
+                "deactivated {} (issued warehouse tokens stay valid until they expire)",
+                assignment_line(&a)
+            )]
+        }
+        WarehouseCommand::Unassign { uuid } => {
+            let a = rules.delete(&op, &uuid).await?;
+            vec![format!("deleted {}", assignment_line(&a))]
+        }
+        WarehouseCommand::Add { .. } => Vec::new(),
     })
 }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use glue_auth_bearer::sources::KeySource;
 use glue_auth_bearer::{BearerAuthLayer, KeySet, Validator};
 use glue_auth_core::Rejection;
 use glue_auth_scope::{Policy, ScopeLayer, SprykerBackend};
@@ -32,6 +33,7 @@ use tower::util::Either;
 use tower::{Layer, ServiceExt};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
+use crate::assignments::Assignments;
 use crate::body::{Body, BoxError, boxed, full};
 use crate::config::{ConfigError, Settings, Unmatched};
 use crate::demo::Demo;
@@ -106,6 +108,9 @@ type Outer = Either<Cors<Deadline<Stack>>, Deadline<Stack>>;
 struct Shared {
     settings: Settings,
     keys: KeySet,
+    /// Verify-only mode following a JWK Set (`jwks_url`): the source that
+    /// keeps `keys` fresh.
+    key_source: Option<KeySource>,
     validator: Validator,
     /// `None` in verify-only mode (no private key). A key reload swaps its
     /// signing key in place ([`TokenServer::signer`]).
@@ -218,8 +223,23 @@ impl Gateway {
         dropped_log_lines: Option<tracing_appender::non_blocking::ErrorCounter>,
     ) -> Result<Self, ConfigError> {
         let s = settings;
-        let keys = KeySet::new(material.verify.clone())
-            .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?;
+        let (keys, key_source) = match &s.jwks {
+            Some(j) => {
+                let source = KeySource::jwks_url(&j.url)
+                    .map_err(|e| ConfigError::new("jwks_url", e.to_string()))?
+                    .cooldown(j.cooldown)
+                    .min_refresh(j.min_refresh)
+                    .max_refresh(j.max_refresh)
+                    .spawn()
+                    .map_err(|e| ConfigError::new("jwks_url", e.to_string()))?;
+                (source.key_set(), Some(source))
+            }
+            None => (
+                KeySet::new(material.verify.clone())
+                    .map_err(|e| ConfigError::new("public_key_path", e.to_string()))?,
+                None,
+            ),
+        };
         let validator = build_validator(&s, &keys)?;
         let token = match material.signing {
             Some(key) => Some(build_token_server(&s, key, &stores)?),
@@ -253,7 +273,11 @@ impl Gateway {
                 )
                 .map_err(|e| ConfigError::new("upstream_ca_file", e))?,
             )),
-            None => Backend::Demo(Demo::new(Arc::clone(&reads), s.body_limit)),
+            None => Backend::Demo(Demo::new(
+                Arc::clone(&reads),
+                Assignments::new(stores.assignment_store(), Some(Arc::clone(&reads))),
+                s.body_limit,
+            )),
         };
         // The token endpoint answers behind the scope layer: the route table
         // decides who may call /warehouse-tokens; the bearer layer has
@@ -275,6 +299,7 @@ impl Gateway {
             shared: Arc::new(Shared {
                 settings: s,
                 keys,
+                key_source,
                 validator,
                 token,
                 stores,
@@ -459,10 +484,24 @@ impl Gateway {
         json_response(StatusCode::OK, body.to_string(), true)
     }
 
-    /// SIGHUP: reads the key files again and swaps keys without dropping
-    /// connections or rebuilding anything. On any error the old keys stay.
+    /// Verify-only with `jwks_url`: waits until the first key set arrived
+    /// (or `timeout`); `true` without a JWKS URL.
+    pub(crate) async fn keys_ready(&self, timeout: Duration) -> bool {
+        match &self.shared.key_source {
+            Some(source) => source.ready(timeout).await,
+            None => true,
+        }
+    }
+
+    /// SIGHUP (or a changed key file): reads the key files again and swaps
+    /// keys without dropping connections or rebuilding anything. On any
+    /// error the old keys stay. With `jwks_url`: asks for a refetch.
     pub(crate) fn reload_keys(&self) -> Result<usize, ConfigError> {
         let s = &self.shared;
+        if let Some(source) = &s.key_source {
+            source.refresh();
+            return Ok(s.keys.keys().len());
+        }
         let material = keys::load(&s.settings)?;
         let new_key = match (&s.token, material.signing) {
             (Some(_), Some(key)) => Some(key),

@@ -136,6 +136,43 @@ pub(crate) struct Options {
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub(crate) jwt_kid: Option<bool>,
 
+    /// Which key checks tokens without `kid` when several public keys are
+    /// configured: `previous` (the first of extra_public_key_paths: the key
+    /// that signed before a rotation; default) or `current` (public_key_path,
+    /// e.g. Spryker signing with the new pair).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_KIDLESS_KEY",
+        value_name = "previous|current"
+    )]
+    pub(crate) kidless_key: Option<String>,
+
+    /// How often the key files are read for changes, in seconds (a changed
+    /// file reloads the keys as SIGHUP does; 0: off). Default 5.
+    #[arg(long, env = "GLUE_GATEWAY_KEY_WATCH_INTERVAL", value_name = "SECS")]
+    pub(crate) key_watch_interval: Option<u64>,
+
+    /// Verify-only mode following another gateway's (or an identity
+    /// provider's) keys: the http:// URL of its JWK Set, such as
+    /// `http://issuer:8080/.well-known/jwks.json`. Not combinable with key
+    /// files.
+    #[arg(long, env = "GLUE_GATEWAY_JWKS_URL", value_name = "URL")]
+    pub(crate) jwks_url: Option<String>,
+
+    /// Shortest time between two JWKS fetches (unknown `kid`s, failures), in
+    /// seconds. Default 10.
+    #[arg(long, env = "GLUE_GATEWAY_JWKS_COOLDOWN", value_name = "SECS")]
+    pub(crate) jwks_cooldown: Option<u64>,
+
+    /// Bounds on the JWKS refresh interval taken from its `Cache-Control:
+    /// max-age`, in seconds. Defaults 60 and 3600.
+    #[arg(long, env = "GLUE_GATEWAY_JWKS_MIN_REFRESH", value_name = "SECS")]
+    pub(crate) jwks_min_refresh: Option<u64>,
+
+    /// See `jwks_min_refresh`.
+    #[arg(long, env = "GLUE_GATEWAY_JWKS_MAX_REFRESH", value_name = "SECS")]
+    pub(crate) jwks_max_refresh: Option<u64>,
+
     // ---- database -----------------------------------------------------
     /// Where users, warehouse assignments, refresh tokens and the access-token
     /// log live: `postgres://user:password@host:port/db`,
@@ -472,7 +509,8 @@ impl Options {
             spryker_oauth_client_identifier, database_layout, database_seed_demo,
             database_max_connections, database_acquire_timeout, database_operation_timeout,
             database_connect_timeout, upstream, upstream_ca_file, private_key_path, public_key_path, private_key,
-            public_key, extra_public_key_paths, jwt_kid, users_file, unauthenticated_status,
+            public_key, extra_public_key_paths, jwt_kid, kidless_key, key_watch_interval,
+            jwks_url, jwks_cooldown, jwks_min_refresh, jwks_max_refresh, users_file, unauthenticated_status,
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
@@ -582,6 +620,12 @@ pub(crate) struct Settings {
     pub(crate) public_key: Option<KeySource>,
     pub(crate) extra_public_keys: Vec<PathBuf>,
     pub(crate) jwt_kid: bool,
+    /// Kid-less tokens go to the current key (`true`) or the previous one.
+    pub(crate) kidless_current: bool,
+    /// `None`: key files are not watched.
+    pub(crate) key_watch_interval: Option<Duration>,
+    /// Verify-only mode following a JWK Set.
+    pub(crate) jwks: Option<JwksSettings>,
     pub(crate) database: DatabaseSettings,
     /// `unauthenticated_status`, `token_response`, `legacy_scopes`.
     pub(crate) compatibility: Compatibility,
@@ -613,6 +657,15 @@ pub(crate) struct Settings {
     pub(crate) metrics: bool,
     pub(crate) log: Option<String>,
     pub(crate) log_json: bool,
+}
+
+/// `jwks_url` and its fetch settings.
+#[derive(Debug, Clone)]
+pub(crate) struct JwksSettings {
+    pub(crate) url: String,
+    pub(crate) cooldown: Duration,
+    pub(crate) min_refresh: Duration,
+    pub(crate) max_refresh: Duration,
 }
 
 /// Names of the headers that carry the principal to the upstream.
@@ -1029,7 +1082,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         "public_key_path",
         "SPRYKER_OAUTH_KEY_PUBLIC",
     )?;
-    let extra_public_keys = o
+    let extra_public_keys: Vec<PathBuf> = o
         .extra_public_key_paths
         .unwrap_or_default()
         .iter()
@@ -1037,6 +1090,54 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         .filter(|s| !s.is_empty())
         .map(key_path)
         .collect();
+    let kidless_current = match o.kidless_key.as_deref().map(str::trim) {
+        None | Some("") | Some("previous") => false,
+        Some("current") => true,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "kidless_key",
+                format!("{other:?} is neither `previous` nor `current`"),
+            ));
+        }
+    };
+    let key_watch_interval = match o.key_watch_interval.unwrap_or(5) {
+        0 => None,
+        n => Some(Duration::from_secs(n)),
+    };
+    let jwks = match o.jwks_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => {
+            if private_key.is_some() || public_key.is_some() || !extra_public_keys.is_empty() {
+                return Err(ConfigError::new(
+                    "jwks_url",
+                    "jwks_url is verify-only: it cannot be combined with private, public or extra key files",
+                ));
+            }
+            match url.parse::<Uri>() {
+                Ok(u) if u.scheme_str() == Some("http") && u.authority().is_some() => {}
+                _ => {
+                    return Err(ConfigError::new(
+                        "jwks_url",
+                        format!("{url:?} must be an absolute http:// URL"),
+                    ));
+                }
+            }
+            let min_refresh = secs(o.jwks_min_refresh, 60, "jwks_min_refresh", 1)?;
+            let max_refresh = secs(o.jwks_max_refresh, 3600, "jwks_max_refresh", 1)?;
+            if min_refresh > max_refresh {
+                return Err(ConfigError::new(
+                    "jwks_min_refresh",
+                    "must not be above jwks_max_refresh",
+                ));
+            }
+            Some(JwksSettings {
+                url: url.to_owned(),
+                cooldown: secs(o.jwks_cooldown, 10, "jwks_cooldown", 0)?,
+                min_refresh,
+                max_refresh,
+            })
+        }
+    };
     let unauthenticated_status =
         UnauthenticatedStatus::try_from(o.unauthenticated_status.unwrap_or(401))
             .map_err(|e| ConfigError::new("unauthenticated_status", e.to_string()))?;
@@ -1214,6 +1315,9 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         public_key,
         extra_public_keys,
         jwt_kid: o.jwt_kid.unwrap_or(false),
+        kidless_current,
+        key_watch_interval,
+        jwks,
         database,
         compatibility: Compatibility {
             response_style,
@@ -1578,5 +1682,42 @@ mod tests {
         assert_eq!(e.setting, "SPRYKER_DB_ENGINE");
         let e = check(o(&[("host", "db")])).unwrap_err();
         assert_eq!(e.setting, "SPRYKER_DB_DATABASE");
+    }
+
+    #[test]
+    fn key_watch_kidless_key_and_jwks_url() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.key_watch_interval, Some(Duration::from_secs(5)));
+        assert!(!s.kidless_current);
+        assert!(s.jwks.is_none());
+        let s = parse(&["--key-watch-interval", "0", "--kidless-key", "current"]).unwrap();
+        assert_eq!(s.key_watch_interval, None);
+        assert!(s.kidless_current);
+        assert_eq!(
+            parse(&["--kidless-key", "newest"]).unwrap_err().setting,
+            "kidless_key"
+        );
+        let s = parse(&["--jwks-url", "http://issuer:8080/.well-known/jwks.json"]).unwrap();
+        let j = s.jwks.unwrap();
+        assert_eq!(j.cooldown, Duration::from_secs(10));
+        assert_eq!(
+            (j.min_refresh, j.max_refresh),
+            (Duration::from_secs(60), Duration::from_secs(3600))
+        );
+        for bad in [
+            &["--jwks-url", "https://issuer/jwks"][..],
+            &["--jwks-url", "issuer/jwks"],
+            &["--jwks-url", "http://i/j", "--public-key-path", "p.pem"],
+            &[
+                "--jwks-url",
+                "http://i/j",
+                "--jwks-min-refresh",
+                "10",
+                "--jwks-max-refresh",
+                "5",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

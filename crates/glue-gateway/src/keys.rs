@@ -122,7 +122,7 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
                 )
             })?)
         }
-        None if s.public_key.is_none() => {
+        None if s.public_key.is_none() && s.jwks.is_none() => {
             let (key, gen_now) = dev_key(&s.data_dir)?;
             dev = true;
             generated = gen_now;
@@ -166,6 +166,13 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
         }
         verify.push(key);
     }
+    // Kid-less tokens (Glue's, Spryker's, ours before a rotation) are
+    // checked against one key, never against each in turn: the previous key
+    // (the first extra one) by default, or the current one.
+    if verify.len() > 1 {
+        let i = if s.kidless_current { 0 } else { 1 };
+        verify[i] = verify[i].clone().kidless_default();
+    }
     let signing = signing.map(|k| {
         if s.jwt_kid || verify.len() > 1 {
             let kid = k.public_key().thumbprint();
@@ -182,9 +189,12 @@ pub(crate) fn load(s: &Settings) -> Result<KeyMaterial, ConfigError> {
     })
 }
 
-/// Files whose change a SIGHUP picks up (for the log).
+/// Files whose change a SIGHUP (or the key-file watch) picks up.
 pub(crate) fn reloadable_files(s: &Settings) -> Vec<PathBuf> {
     let mut v = Vec::new();
+    if s.jwks.is_some() {
+        return v;
+    }
     if let Some(KeySource::File(p)) = &s.private_key {
         v.push(p.clone());
     }

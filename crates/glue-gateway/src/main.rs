@@ -8,6 +8,7 @@
 
 mod admin;
 mod app;
+mod assignments;
 mod body;
 mod config;
 mod demo;
@@ -234,6 +235,16 @@ async fn start(
         Ok(g) => g,
         Err(e) => return config_error(&e),
     };
+    if let Some(jwks) = &settings.jwks {
+        // Verify-only behind another gateway: serve once its keys are here,
+        // or after the wait with none (every token 401 until they arrive).
+        if !gateway.keys_ready(settings.request_timeout).await {
+            tracing::error!(
+                jwks_url = %jwks.url,
+                "no keys from the JWKS URL yet; tokens are refused until they arrive"
+            );
+        }
+    }
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -256,6 +267,7 @@ async fn start(
         upstream = settings.upstream.as_ref().map(ToString::to_string),
         issues_tokens = gateway.issues_tokens(),
         keys = material.verify.len(),
+        jwks_url = settings.jwks.as_ref().map(|j| j.url.as_str()),
         "glue-gateway ready"
     );
     {

@@ -160,7 +160,6 @@ impl Reads {
     }
 
     /// Forgets what is cached about a user's assignments.
-    #[allow(dead_code)]
     pub(crate) fn invalidate_user(&self, user_uuid: &str) {
         self.active.invalidate(&Arc::from(user_uuid));
     }

@@ -104,6 +104,48 @@ fn spawn_reload_on_sighup(
     });
 }
 
+/// Reads the key files every `interval` and reloads the keys when any of
+/// them changed (no signal needed: a Kubernetes secret update sends none).
+/// Polling compares contents, so it also sees the atomic symlink swap of a
+/// mounted secret (which inotify on the file would miss), needs no
+/// dependency and works on every platform; key files are a few KiB.
+/// A reload that fails (a pair half written) is retried when the files
+/// change again; the old keys stay meanwhile.
+fn spawn_key_file_watch(gateway: Gateway, files: Vec<std::path::PathBuf>, interval: Duration) {
+    if files.is_empty() {
+        return;
+    }
+    let read_all = |files: &[std::path::PathBuf]| -> Vec<Option<Vec<u8>>> {
+        files.iter().map(|f| std::fs::read(f).ok()).collect()
+    };
+    tokio::spawn(async move {
+        let mut seen = read_all(&files);
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let now = read_all(&files);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match gateway.reload_keys() {
+                Ok(n) => {
+                    metrics::counter!("glue_gateway_key_reloads_total", "result" => "ok")
+                        .increment(1);
+                    tracing::info!(keys = n, files = ?files, "key files changed; keys reloaded");
+                }
+                Err(e) => {
+                    metrics::counter!("glue_gateway_key_reloads_total", "result" => "error")
+                        .increment(1);
+                    tracing::error!(error = %e, "key files changed but the reload failed; the previous keys stay in use");
+                }
+            }
+        }
+    });
+}
+
 /// HTTP/2 PING interval on an idle connection, and how long the peer has to
 /// answer one before the connection is closed.
 const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -137,6 +179,14 @@ pub(crate) async fn run(
         gateway.clone(),
         crate::keys::reloadable_files(&settings),
     );
+
+    if let Some(interval) = settings.key_watch_interval {
+        spawn_key_file_watch(
+            gateway.clone(),
+            crate::keys::reloadable_files(&settings),
+            interval,
+        );
+    }
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glue_auth_sql::{DatabaseKind, Layout, SqlError, SqlStore};
-use glue_auth_token::store::WarehouseAssignments;
+use glue_auth_token::store::{AssignmentStore, WarehouseAssignments};
 use glue_auth_token::{MemoryDirectory, MemoryRefreshTokens, TokenServerBuilder};
 
 use crate::config::{ConfigError, DatabaseSettings, DatabaseUrl};
@@ -206,6 +206,15 @@ impl Stores {
 
     /// The assignments, for the demo service.
     pub(crate) fn assignments(&self) -> Arc<dyn WarehouseAssignments> {
+        match self {
+            Stores::Memory { directory, .. } => Arc::new(directory.clone()),
+            Stores::Sql(store) => Arc::new(store.clone()),
+        }
+    }
+
+    /// The assignments, for the demo's `/warehouse-user-assignments` and
+    /// the admin commands.
+    pub(crate) fn assignment_store(&self) -> Arc<dyn AssignmentStore> {
         match self {
             Stores::Memory { directory, .. } => Arc::new(directory.clone()),
             Stores::Sql(store) => Arc::new(store.clone()),

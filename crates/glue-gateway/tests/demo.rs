@@ -70,8 +70,9 @@ fn picking_lists_with_both_token_kinds() {
     let wh = gw.warehouse_token(&user);
 
     for token in [&user, &wh] {
+        // Related resources come with `include=` (Glue's formatter).
         let res = gw
-            .get("/picking-lists")
+            .get("/picking-lists?include=picking-list-items")
             .header("accept", JSON_API)
             .bearer(token)
             .send();
@@ -168,7 +169,10 @@ fn picking_lists_with_both_token_kinds() {
         .send();
     assert_eq!(res.status, 200, "{}", res.text());
     let doc = res.json();
-    assert_eq!(doc["data"]["attributes"]["status"], "picking-finished");
+    // `data` is an array: the request names no resource id (Glue's
+    // formatter), and holds the picking list.
+    assert_eq!(doc["data"][0]["type"], "picking-lists");
+    assert_eq!(doc["data"][0]["attributes"]["status"], "picking-finished");
     let item = doc["included"]
         .as_array()
         .unwrap()

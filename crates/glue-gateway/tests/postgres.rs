@@ -141,8 +141,15 @@ fn a_user_blocked_through_one_instance_cannot_log_in_through_the_other() {
     let env = [("DATABASE_URL", url.as_str())];
     let admin_a = |args: &[&str], stdin: &str| admin(a.dir.path(), args, &env, stdin);
 
+    // A warehouse user: Glue assigns warehouses to those only (5202).
     admin_a(
-        &["user", "add", "kim@example.com", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "kim@example.com",
+            "--password-stdin",
+            "--warehouse-user",
+        ],
         "kim-pass-9\n",
     )
     .ok();

@@ -199,8 +199,36 @@ fn admin_commands_block_unblock_password_tokens_and_errors() {
     // A warehouse created and assigned through the commands.
     let added = admin(&dir, &["warehouse", "add", "North", "--id", "7"], &[], "");
     assert!(added.ok().contains("id_stock 7"), "{added:?}");
-    admin(&dir, &["warehouse", "assign", DEMO_USER, "7"], &[], "").ok();
-    let user = json_field(&gw.login_as(DEMO_USER, "n3w-pass"), "access_token");
+    // Glue's rule, shared with /warehouse-user-assignments: only warehouse
+    // users get assignments (the demo user is a Back Office user).
+    let refused = admin(&dir, &["warehouse", "assign", DEMO_USER, "7"], &[], "");
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("5202 User not found."),
+        "{refused:?}"
+    );
+    admin(
+        &dir,
+        &[
+            "user",
+            "add",
+            "wu@example.com",
+            "--password",
+            "wu-pass-7",
+            "--warehouse-user",
+        ],
+        &[],
+        "",
+    )
+    .ok();
+    admin(
+        &dir,
+        &["warehouse", "assign", "wu@example.com", "7"],
+        &[],
+        "",
+    )
+    .ok();
+    let user = json_field(&gw.login_as("wu@example.com", "wu-pass-7"), "access_token");
     let wh = gw.warehouse_token(&user);
     // Warehouse 7 exists in the database: the picking-list routes accept it
     // (the demo service has no lists there).

@@ -1,5 +1,5 @@
 //! The store conformance suite: the same checks against every implementation
-//! of the store traits (in memory, SQLite, PostgreSQL).
+//! of the store traits (in memory, SQLite, PostgreSQL, MariaDB/MySQL).
 //!
 //! Instantiate it with `conformance_tests!(async_fn_making_a_store)`; each
 //! check gets a fresh store and uses its own ids and names, so the checks may
@@ -7,20 +7,31 @@
 
 #![allow(dead_code, async_fn_in_trait, unreachable_pub)]
 
+pub mod assign;
+
+pub use assign::{assignment_rules, concurrent_activations_leave_one_active};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use glue_auth_core::{NumericDate, Principal, Scopes, UserPrincipal, WarehousePrincipal};
 use glue_auth_token::store::{
-    AccessTokenLog, AccessTokenRecord, PasswordHash, RefreshFamily, RefreshTokenHash,
-    RefreshTokenRecord, RefreshTokens, Rotation, StoreError, UserDirectory, UserRecord, UserStatus,
-    WarehouseAssignments,
+    AccessTokenLog, AccessTokenRecord, AssignmentStore, PasswordHash, RefreshFamily,
+    RefreshTokenHash, RefreshTokenRecord, RefreshTokens, Rotation, StoreError, UserDirectory,
+    UserRecord, UserStatus, WarehouseAssignments,
 };
 
 /// What the suite needs beyond the traits: a way to put data in and read the
 /// access-token log back.
 pub trait Fixture:
-    UserDirectory + WarehouseAssignments + RefreshTokens + AccessTokenLog + Send + Sync + 'static
+    UserDirectory
+    + WarehouseAssignments
+    + AssignmentStore
+    + RefreshTokens
+    + AccessTokenLog
+    + Send
+    + Sync
+    + 'static
 {
     /// Stores a user exactly as given.
     async fn add_user(&self, user: UserRecord);
@@ -427,6 +438,8 @@ macro_rules! conformance_tests {
             concurrent_rotations_have_one_winner,
             access_token_log_row,
             calls_are_quick,
+            assignment_rules,
+            concurrent_activations_leave_one_active,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {

@@ -1,5 +1,6 @@
 //! What the token endpoints read and write: users, warehouse assignments,
-//! refresh tokens and the access-token log (SPEC §6).
+//! refresh tokens and the access-token log (SPEC §6); and the management of
+//! assignments ([`AssignmentStore`]).
 //!
 //! Every method returns a boxed [`StoreFuture`], so each trait is object safe
 //! and a gateway can pick an implementation at run time
@@ -16,7 +17,13 @@ use std::sync::Arc;
 
 use glue_auth_core::{NumericDate, Principal, Scopes};
 
+mod assignments;
 pub mod memory;
+
+pub use assignments::{
+    Assignment, AssignmentFilter, AssignmentRefusal, AssignmentResult, AssignmentStore,
+    MAX_LISTED_ASSIGNMENTS, NewAssignment, Warehouse, WarehouseRef, random_uuid, uuid_for,
+};
 
 /// The future every store method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod my;
 pub mod pg;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -2,124 +2,63 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
-
-use serde::Deserialize;
 
 use super::ready;
 use crate::store::{
-    PasswordHash, StoreFuture, UserDirectory, UserRecord, UserStatus, WarehouseAssignments,
+    PasswordHash, StoreFuture, UserDirectory, UserRecord, UserStatus, Warehouse,
+    WarehouseAssignments, random_uuid, uuid_for,
 };
 
 /// The bcrypt hash (cost 10, PHP's `$2y$`) of the demo password `change123`.
 const DEMO_HASH: &str = "$2y$10$vCMI/2kzu2Us.4900jXXfO6t25SJoKA45Wc1WPFYHV5w/rwyRt1Eq";
 
-/// Why a users file could not be loaded.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LoadError {
-    /// The file could not be read.
-    Io(std::io::Error),
-    /// Not JSON of the expected shape.
-    Json(serde_json::Error),
-    /// The data breaks an invariant of Spryker's schema.
-    Invalid(String),
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Io(e) => write!(f, "cannot read the users file: {e}"),
-            LoadError::Json(e) => write!(f, "users file is not valid: {e}"),
-            LoadError::Invalid(what) => write!(f, "users file is inconsistent: {what}"),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LoadError::Io(e) => Some(e),
-            LoadError::Json(e) => Some(e),
-            LoadError::Invalid(_) => None,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileData {
-    #[serde(default)]
-    users: Vec<FileUser>,
-    #[serde(default)]
-    warehouses: Vec<FileWarehouse>,
-    #[serde(default)]
-    assignments: Vec<FileAssignment>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileUser {
-    id_user: i64,
-    uuid: String,
-    username: String,
-    password: String,
-    #[serde(default = "active")]
-    status: String,
-    #[serde(default)]
-    is_warehouse_user: bool,
-    #[serde(default)]
-    user_reference: Option<String>,
-}
-
-fn active() -> String {
-    "active".into()
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileWarehouse {
-    id_warehouse: i64,
-    name: String,
-    #[serde(default = "yes")]
-    is_active: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileAssignment {
-    user_uuid: String,
-    id_warehouse: i64,
-    #[serde(default = "yes")]
-    is_active: bool,
-}
-
-/// A warehouse (`spy_stock`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warehouse {
-    /// `id_stock`.
-    pub id_warehouse: i64,
-    /// `name`.
-    pub name: String,
-    /// `is_active`.
-    pub is_active: bool,
+/// One `spy_warehouse_user_assignment` row.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) uuid: String,
+    pub(super) user_uuid: String,
+    pub(super) id_warehouse: i64,
+    pub(super) is_active: bool,
 }
 
 #[derive(Debug, Default)]
-struct Directory {
-    users: HashMap<String, UserRecord>,
-    warehouses: HashMap<i64, Warehouse>,
-    /// `(user_uuid, id_warehouse) -> is_active`
-    assignments: HashMap<(String, i64), bool>,
+pub(super) struct Directory {
+    pub(super) users: HashMap<String, UserRecord>,
+    pub(super) warehouses: HashMap<i64, Warehouse>,
+    /// Oldest first.
+    pub(super) assignments: Vec<Row>,
+    pub(super) last_id: i64,
+}
+
+impl Directory {
+    /// Adds a row with a new id and a random uuid.
+    pub(super) fn push(&mut self, user_uuid: &str, id_warehouse: i64, is_active: bool) -> &Row {
+        self.last_id += 1;
+        self.assignments.push(Row {
+            id: self.last_id,
+            uuid: random_uuid(),
+            user_uuid: user_uuid.to_owned(),
+            id_warehouse,
+            is_active,
+        });
+        &self.assignments[self.assignments.len() - 1]
+    }
+
+    /// Deactivates every active assignment of the user but `keep`.
+    pub(super) fn deactivate_others(&mut self, user_uuid: &str, keep: Option<i64>) {
+        for r in &mut self.assignments {
+            if r.user_uuid == user_uuid && Some(r.id) != keep {
+                r.is_active = false;
+            }
+        }
+    }
 }
 
 /// Users, warehouses and warehouse assignments in memory: implements
-/// [`UserDirectory`] and [`WarehouseAssignments`]. Cheap to clone; clones
+/// [`UserDirectory`], [`WarehouseAssignments`] and
+/// [`AssignmentStore`](crate::store::AssignmentStore). Cheap to clone; clones
 /// share the data, so a test can block a user while a server holds a clone.
 ///
 /// Load it from JSON (see [`MemoryDirectory::from_json_str`]) or start from
@@ -148,20 +87,20 @@ impl MemoryDirectory {
 
     /// Spryker's demo data: `sonia@spryker.com` / `change123` (`id_user` 4,
     /// uuid `0d743cc3-a772-5145-971e-d4018ee7a489`, active, bcrypt cost 10),
-    /// actively assigned to warehouse 1 (`Warehouse1`); warehouse 2
-    /// (`Warehouse2`) exists without an assignment.
+    /// actively assigned to warehouse 1 (`Warehouse1`, uuid
+    /// `834b3731-02d4-5d6f-9a61-d63ae5e70517`); warehouse 2 (`Warehouse2`)
+    /// exists without an assignment. Warehouse uuids are Spryker's for their
+    /// ids ([`uuid_for`]).
     pub fn demo() -> Self {
         let dir = Self::new();
-        dir.insert_warehouse(Warehouse {
-            id_warehouse: 1,
-            name: "Warehouse1".into(),
-            is_active: true,
-        });
-        dir.insert_warehouse(Warehouse {
-            id_warehouse: 2,
-            name: "Warehouse2".into(),
-            is_active: true,
-        });
+        for (id, name) in [(1, "Warehouse1"), (2, "Warehouse2")] {
+            dir.insert_warehouse(Warehouse {
+                id_warehouse: id,
+                uuid: uuid_for("spy_stock", id),
+                name: name.into(),
+                is_active: true,
+            });
+        }
         dir.insert_user(UserRecord {
             id_user: 4,
             uuid: "0d743cc3-a772-5145-971e-d4018ee7a489".into(),
@@ -175,104 +114,11 @@ impl MemoryDirectory {
         dir
     }
 
-    /// Loads users, warehouses and assignments from JSON:
-    ///
-    /// ```
-    /// use glue_auth_token::MemoryDirectory;
-    ///
-    /// let dir = MemoryDirectory::from_json_str(r#"{
-    ///   "users": [{"id_user": 7, "uuid": "u-7", "username": "ann@example.com",
-    ///              "password": "$2y$10$vCMI/2kzu2Us.4900jXXfO6t25SJoKA45Wc1WPFYHV5w/rwyRt1Eq",
-    ///              "status": "active", "is_warehouse_user": true, "user_reference": null}],
-    ///   "warehouses": [{"id_warehouse": 3, "name": "North", "is_active": true}],
-    ///   "assignments": [{"user_uuid": "u-7", "id_warehouse": 3, "is_active": true}]
-    /// }"#).unwrap();
-    /// assert_eq!(dir.user("ann@example.com").unwrap().id_user, 7);
-    /// ```
-    ///
-    /// `status` defaults to `active`, `is_active` to true. Passwords must be
-    /// bcrypt hashes (`$2y$`, `$2b$` or `$2a$`); usernames unique; at most one
-    /// active assignment per user; assignments must name a listed warehouse.
-    pub fn from_json_str(json: &str) -> Result<Self, LoadError> {
-        let data: FileData = serde_json::from_str(json).map_err(LoadError::Json)?;
-        let dir = Self::new();
-        for w in data.warehouses {
-            if dir.read().warehouses.contains_key(&w.id_warehouse) {
-                return Err(LoadError::Invalid(format!(
-                    "warehouse {} listed twice",
-                    w.id_warehouse
-                )));
-            }
-            dir.insert_warehouse(Warehouse {
-                id_warehouse: w.id_warehouse,
-                name: w.name,
-                is_active: w.is_active,
-            });
-        }
-        for u in data.users {
-            let status = UserStatus::parse(&u.status)
-                .ok_or_else(|| LoadError::Invalid(format!("user {}: unknown status", u.id_user)))?;
-            let hash = PasswordHash::new(u.password);
-            let bcrypt_like = ["$2y$", "$2b$", "$2a$"]
-                .iter()
-                .any(|p| hash.expose().starts_with(p))
-                && hash.expose().len() == 60
-                && hash.cost().is_some_and(|c| (4..=31).contains(&c));
-            if !bcrypt_like {
-                return Err(LoadError::Invalid(format!(
-                    "user {}: password is not a bcrypt hash",
-                    u.id_user
-                )));
-            }
-            if dir.read().users.contains_key(&u.username) {
-                return Err(LoadError::Invalid(format!(
-                    "user {}: username listed twice",
-                    u.id_user
-                )));
-            }
-            dir.insert_user(UserRecord {
-                id_user: u.id_user,
-                uuid: u.uuid,
-                username: u.username,
-                password_hash: hash,
-                status,
-                is_warehouse_user: u.is_warehouse_user,
-                user_reference: u.user_reference,
-            });
-        }
-        for a in data.assignments {
-            if !dir.read().warehouses.contains_key(&a.id_warehouse) {
-                return Err(LoadError::Invalid(format!(
-                    "assignment to unknown warehouse {}",
-                    a.id_warehouse
-                )));
-            }
-            let active_elsewhere = dir
-                .read()
-                .assignments
-                .iter()
-                .any(|((u, w), active)| *u == a.user_uuid && *w != a.id_warehouse && *active);
-            if a.is_active && active_elsewhere {
-                return Err(LoadError::Invalid(
-                    "a user has two active warehouse assignments".into(),
-                ));
-            }
-            dir.assign(&a.user_uuid, a.id_warehouse, a.is_active);
-        }
-        Ok(dir)
-    }
-
-    /// Loads a JSON file (see [`MemoryDirectory::from_json_str`]).
-    pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(LoadError::Io)?;
-        Self::from_json_str(&text)
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
+    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
+    pub(super) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -297,26 +143,54 @@ impl MemoryDirectory {
         self.read().users.get(username).cloned()
     }
 
-    /// Adds or replaces a warehouse.
+    /// Adds or replaces a warehouse (keyed by id).
     pub fn insert_warehouse(&self, warehouse: Warehouse) {
         self.write()
             .warehouses
             .insert(warehouse.id_warehouse, warehouse);
     }
 
-    /// Sets an assignment. Activating one deactivates the user's other
-    /// assignments (at most one is active per user).
+    /// The warehouse with this id.
+    pub fn warehouse(&self, id_warehouse: i64) -> Option<Warehouse> {
+        self.read().warehouses.get(&id_warehouse).cloned()
+    }
+
+    /// Whether a warehouse has this id, or this (non-empty) uuid.
+    pub(super) fn warehouse_taken(&self, id_warehouse: i64, uuid: &str) -> bool {
+        let d = self.read();
+        d.warehouses.contains_key(&id_warehouse)
+            || (!uuid.is_empty() && d.warehouses.values().any(|w| w.uuid == uuid))
+    }
+
+    /// Whether the user has an active assignment to another warehouse.
+    pub(super) fn active_elsewhere(&self, user_uuid: &str, id_warehouse: i64) -> bool {
+        self.read()
+            .assignments
+            .iter()
+            .any(|r| r.user_uuid == user_uuid && r.id_warehouse != id_warehouse && r.is_active)
+    }
+
+    /// Sets an assignment (creating it with a random uuid when the user has
+    /// none to this warehouse). Activating one deactivates the user's other
+    /// assignments (at most one is active per user). A raw data operation:
+    /// neither the user nor the warehouse is checked (see
+    /// [`AssignmentStore`](crate::store::AssignmentStore) for the rules).
     pub fn assign(&self, user_uuid: &str, id_warehouse: i64, is_active: bool) {
         let mut d = self.write();
-        if is_active {
-            for ((u, _), active) in d.assignments.iter_mut() {
-                if u == user_uuid {
-                    *active = false;
-                }
+        let existing = d
+            .assignments
+            .iter()
+            .position(|r| r.user_uuid == user_uuid && r.id_warehouse == id_warehouse);
+        let id = match existing {
+            Some(i) => {
+                d.assignments[i].is_active = is_active;
+                d.assignments[i].id
             }
+            None => d.push(user_uuid, id_warehouse, is_active).id,
+        };
+        if is_active {
+            d.deactivate_others(user_uuid, Some(id));
         }
-        d.assignments
-            .insert((user_uuid.to_owned(), id_warehouse), is_active);
     }
 }
 
@@ -332,10 +206,14 @@ impl WarehouseAssignments for MemoryDirectory {
         let found = d
             .assignments
             .iter()
-            .find(|((u, w), active)| {
-                **active && u == user_uuid && d.warehouses.get(w).is_some_and(|w| w.is_active)
+            .find(|r| {
+                r.is_active
+                    && r.user_uuid == user_uuid
+                    && d.warehouses
+                        .get(&r.id_warehouse)
+                        .is_some_and(|w| w.is_active)
             })
-            .map(|((_, w), _)| *w);
+            .map(|r| r.id_warehouse);
         ready(Ok(found))
     }
 
@@ -362,26 +240,6 @@ mod tests {
     }
 
     #[test]
-    fn json_loading_checks_invariants() {
-        let ok = MemoryDirectory::from_json_str(
-            r#"{"users":[{"id_user":1,"uuid":"u","username":"a","password":"$2b$04$abcdefghijklmnopqrstuu5I.Ig7yRi5W5G6QyR8SYo4Y2g0m0Ghy"}],
-                "warehouses":[{"id_warehouse":1,"name":"W"}],
-                "assignments":[{"user_uuid":"u","id_warehouse":1}]}"#,
-        )
-        .unwrap();
-        assert_eq!(now(ok.active_warehouse("u")).unwrap(), Some(1));
-        for bad in [
-            r#"{"users":[{"id_user":1,"uuid":"u","username":"a","password":"plain"}]}"#,
-            r#"{"assignments":[{"user_uuid":"u","id_warehouse":9}]}"#,
-            r#"{"users":[],"extra":1}"#,
-            r#"{"warehouses":[{"id_warehouse":1,"name":"W"},{"id_warehouse":2,"name":"X"}],
-                "assignments":[{"user_uuid":"u","id_warehouse":1},{"user_uuid":"u","id_warehouse":2}]}"#,
-        ] {
-            assert!(MemoryDirectory::from_json_str(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn demo_assignments() {
         let d = MemoryDirectory::demo();
         assert_eq!(
@@ -395,5 +253,12 @@ mod tests {
             now(d.active_warehouse("0d743cc3-a772-5145-971e-d4018ee7a489")).unwrap(),
             None
         );
+        d.assign("0d743cc3-a772-5145-971e-d4018ee7a489", 2, true);
+        d.assign("0d743cc3-a772-5145-971e-d4018ee7a489", 1, true);
+        assert_eq!(
+            now(d.active_warehouse("0d743cc3-a772-5145-971e-d4018ee7a489")).unwrap(),
+            Some(1)
+        );
+        assert_eq!(d.read().assignments.len(), 2);
     }
 }

@@ -1,12 +1,16 @@
 //! In-memory stores: for tests, demos and small single-instance deployments.
 
+mod assignments;
 mod directory;
+mod file;
 mod log;
 mod refresh;
 
 use std::sync::{Mutex, MutexGuard};
 
-pub use directory::{LoadError, MemoryDirectory, Warehouse};
+pub use super::Warehouse;
+pub use directory::MemoryDirectory;
+pub use file::LoadError;
 pub use log::MemoryAccessTokenLog;
 pub use refresh::MemoryRefreshTokens;
 
