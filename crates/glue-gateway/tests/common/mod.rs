@@ -5,6 +5,7 @@
 
 pub mod my;
 pub mod pg;
+pub mod redis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
