@@ -672,6 +672,7 @@ pub(crate) struct Settings {
     pub(crate) throttle: ThrottleSettings,
     pub(crate) client_ip_header: Option<HeaderName>,
     /// `redis_url` and its settings: the shared login throttle.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) redis: Option<RedisSettings>,
     /// `max_concurrent_hashes`, `max_queued_hashes`.
     pub(crate) hashing: HashingSettings,
@@ -694,6 +695,7 @@ pub(crate) struct Settings {
 /// The shared login throttle: `redis_url`, `redis_timeout`,
 /// `redis_key_prefix`. The URL's password is never shown (`Debug`).
 #[derive(Clone)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct RedisSettings {
     pub(crate) url: String,
     pub(crate) timeout: Duration,
@@ -1490,6 +1492,40 @@ mod tests {
         assert!(s.upstream.is_none());
         assert!(s.private_key.is_none());
         assert_eq!(s.principal_headers.user_uuid, "x-glue-user-uuid");
+    }
+
+    #[test]
+    #[cfg(feature = "redis")]
+    fn redis_and_password_cost_settings() {
+        let s = parse(&[
+            "--redis-url",
+            "redis://:s3cret-pw@127.0.0.1:6379/0",
+            "--redis-timeout",
+            "250",
+            "--password-cost",
+            "12",
+        ])
+        .unwrap();
+        let r = s.redis.as_ref().unwrap();
+        assert_eq!(r.timeout, Duration::from_millis(250));
+        assert_eq!(s.database.password_cost, Some(12));
+        // The password never shows.
+        assert!(!format!("{s:?}").contains("s3cret-pw"));
+        assert!(parse(&[]).unwrap().redis.is_none());
+        for (args, setting) in [
+            (&["--password-cost", "3"][..], "password_cost"),
+            (&["--password-cost", "32"][..], "password_cost"),
+            (
+                &["--redis-url", "redis://h/", "--redis-timeout", "0"][..],
+                "redis_timeout",
+            ),
+            (
+                &["--redis-url", "redis://h/", "--redis-key-prefix", " "][..],
+                "redis_key_prefix",
+            ),
+        ] {
+            assert_eq!(parse(args).unwrap_err().setting, setting, "{args:?}");
+        }
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         // scripts/with-postgres.sh exports DATABASE_URL: tests choose their
         // database explicitly.
         .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
         .env_remove("GLUE_GATEWAY_CONFIG")
         .stdin(Stdio::null());
     for (k, v) in env {
