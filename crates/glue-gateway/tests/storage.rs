@@ -522,3 +522,52 @@ fn the_sqlite_file_moved_away_and_back() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(gw.get("/healthz").send().json()["database"], "ok");
 }
+
+#[test]
+fn the_password_cost_follows_the_stored_hashes() {
+    let dir = TempDir::new();
+    let cost12 = "SELECT COUNT(*) FROM spy_user WHERE password LIKE '$2y$12$%'";
+    // Set explicitly for the first user ...
+    admin(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "ann@example.com",
+            "--password-stdin",
+            "--password-cost",
+            "12",
+        ],
+        &[],
+        "ann-password-12\n",
+    )
+    .ok();
+    assert_eq!(sqlite_count(dir.path(), cost12), 1);
+    // ... then read from the stored hashes: the admin commands hash at 12.
+    admin(
+        dir.path(),
+        &["user", "add", "bob@example.com", "--password-stdin"],
+        &[],
+        "bob-password-12\n",
+    )
+    .ok();
+    assert_eq!(sqlite_count(dir.path(), cost12), 2);
+
+    // The gateway's dummy hash takes it too (unknown users cost as much as
+    // wrong passwords), and says so at start.
+    let gw = Gateway::start_in(dir, &[], &[]);
+    let log = gw.stderr();
+    assert!(
+        log.contains("password_cost=12") && log.contains("the stored hashes"),
+        "{log}"
+    );
+    assert_eq!(
+        gw.login_as("ann@example.com", "ann-password-12").status,
+        200
+    );
+    let dir = gw.stop();
+    // The setting wins.
+    let gw = Gateway::start_in(dir, &["--password-cost", "11"], &[]);
+    let log = gw.stderr();
+    assert!(log.contains("password_cost=11"), "{log}");
+}
