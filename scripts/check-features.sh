@@ -26,6 +26,11 @@ for extra in watch remote-keys; do
     cargo check --quiet -p glue-auth --no-default-features --features "${extra}"
 done
 
+# The gateway without the shared Redis throttle (a redis_url is then a
+# configuration error).
+echo "== glue-gateway --no-default-features"
+cargo check --quiet -p glue-gateway --no-default-features
+
 for crate in glue-auth-core glue-auth-scope; do
     tree=$(cargo tree -p "$crate" -e normal --prefix none)
     if grep -Eq '^(jsonwebtoken|aws-lc-rs|aws-lc-sys) ' <<<"$tree"; then

@@ -13,12 +13,18 @@
 # print SKIPPED and pass.
 # GLUE_NO_MARIADB=1: no MariaDB server (PostgreSQL still runs); the MariaDB
 # tests print SKIPPED and pass.
+# A throw-away Redis server (scripts/with-redis.sh, GLUE_TEST_REDIS_URL) runs
+# too, for the shared login throttle of glue-auth-redis and the gateway;
+# GLUE_NO_REDIS=1: none, the Redis tests print SKIPPED and pass.
 #
 # This is the test command README.md gives; .ci/run calls it unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 test=(cargo test --workspace --all-features --no-fail-fast "$@")
+if [[ "${GLUE_NO_REDIS:-}" != 1 ]]; then
+    test=(bash scripts/with-redis.sh "${test[@]}")
+fi
 if [[ "${GLUE_NO_POSTGRES:-}" == 1 ]]; then
     exec "${test[@]}"
 fi

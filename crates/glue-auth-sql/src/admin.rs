@@ -290,7 +290,7 @@ impl SqlStore {
     /// Creates a Back Office user, hashing the password with bcrypt (`$2y$`,
     /// the store's password cost); returns it as the token endpoint sees it.
     pub async fn add_user(&self, user: NewUser) -> Result<UserRecord, SqlError> {
-        let hash = hash_password(user.password.clone(), self.inner.password_cost).await?;
+        let hash = hash_password(user.password.clone(), self.password_cost()).await?;
         let record = UserRecord {
             id_user: user.id_user.unwrap_or(0),
             uuid: user.uuid.clone().unwrap_or_else(random_uuid),
@@ -439,7 +439,7 @@ impl SqlStore {
 
     /// Replaces a user's password (bcrypt `$2y$`).
     pub async fn set_password(&self, username: &str, password: &str) -> Result<(), SqlError> {
-        let hash = hash_password(password.to_owned(), self.inner.password_cost).await?;
+        let hash = hash_password(password.to_owned(), self.password_cost()).await?;
         let inner = &*self.inner;
         let n = self
             .admin(async {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +22,10 @@ use sqlx::sqlite::{
 
 use crate::assign_sql::AssignSql;
 use crate::error::{SqlError, Timeout, sql_error, store_error};
+
+/// bcrypt cost without a stored hash to read it from: PHP's before 8.4,
+/// Spryker's.
+const DEFAULT_COST: u32 = 10;
 use crate::migrate;
 use crate::redact::redact_url;
 use crate::sql::{Dialect, Precision, Sql, StatusColumn, bind};
@@ -84,7 +89,8 @@ pub(crate) struct Inner {
     pub(crate) layout: Layout,
     pub(crate) status: StatusColumn,
     pub(crate) op_timeout: Duration,
-    pub(crate) password_cost: u32,
+    /// bcrypt cost of passwords the admin operations hash.
+    pub(crate) password_cost: AtomicU32,
     /// Existing Spryker database only: derived family → (subject, client),
     /// remembered from the tokens this instance has seen.
     families: Mutex<HashMap<RefreshFamily, (String, String)>>,
@@ -135,7 +141,8 @@ pub struct SqlStoreBuilder {
     op_timeout: Duration,
     idle_timeout: Option<Duration>,
     seed_demo: Option<bool>,
-    password_cost: u32,
+    /// `None`: the most common cost of the stored hashes (10 without any).
+    password_cost: Option<u32>,
 }
 
 /// Prints the URL without its password.
@@ -218,10 +225,13 @@ impl SqlStoreBuilder {
         self
     }
 
-    /// bcrypt cost of passwords hashed by the admin operations (default 10,
-    /// Spryker's). Clamped to 4..=31.
+    /// bcrypt cost of passwords hashed by the admin operations. Clamped to
+    /// 4..=31. Default: the most common cost of the hashes stored in
+    /// `spy_user.password` when connecting (PHP 8.4 shops store cost 12),
+    /// 10 (PHP's cost before 8.4, Spryker's) when there are none; see
+    /// [`SqlStore::password_cost`].
     pub fn password_cost(mut self, cost: u32) -> Self {
-        self.password_cost = cost.clamp(4, 31);
+        self.password_cost = Some(cost.clamp(4, 31));
         self
     }
 
@@ -364,7 +374,7 @@ impl SqlStoreBuilder {
                 layout: self.layout,
                 status,
                 op_timeout: self.op_timeout,
-                password_cost: self.password_cost,
+                password_cost: AtomicU32::new(self.password_cost.unwrap_or(DEFAULT_COST)),
                 families: Mutex::new(HashMap::new()),
             }),
         };
@@ -381,10 +391,16 @@ impl SqlStoreBuilder {
         if seed {
             store.seed_demo_if_empty().await?;
         }
+        if self.password_cost.is_none()
+            && let Some(cost) = store.common_stored_cost().await?
+        {
+            store.inner.password_cost.store(cost, Ordering::Relaxed);
+        }
         tracing::info!(
             database = ?store.kind(),
             url = %redact_url(url),
             layout = ?store.inner.layout,
+            password_cost = store.password_cost(),
             "glue-auth-sql: connected"
         );
         Ok(store)
@@ -473,7 +489,7 @@ impl SqlStore {
             op_timeout: Duration::from_secs(5),
             idle_timeout: Some(Duration::from_secs(600)),
             seed_demo: None,
-            password_cost: 10,
+            password_cost: None,
         }
     }
 
@@ -481,6 +497,32 @@ impl SqlStore {
     /// an empty SQLite database).
     pub async fn connect(url: impl Into<String>) -> Result<SqlStore, SqlError> {
         Self::builder(url).connect().await
+    }
+
+    /// bcrypt cost of the passwords the admin operations hash: as set with
+    /// [`SqlStoreBuilder::password_cost`], else the most common cost of the
+    /// bcrypt hashes in `spy_user.password` when connecting (10 without
+    /// any). Give the token endpoint's dummy hash the same cost
+    /// (`HashingSettings::password_cost` of `glue-auth-token`), so that
+    /// unknown users take as long as wrong passwords.
+    pub fn password_cost(&self) -> u32 {
+        self.inner.password_cost.load(Ordering::Relaxed)
+    }
+
+    /// The most common cost among the stored bcrypt hashes (ties: the
+    /// higher), `None` without any.
+    async fn common_stored_cost(&self) -> Result<Option<u32>, SqlError> {
+        const COSTS: &str = "SELECT SUBSTR(password, 5, 2) AS c, COUNT(*) AS n FROM spy_user \
+                             WHERE password LIKE '$2%' GROUP BY SUBSTR(password, 5, 2)";
+        let rows: Vec<(String, i64)> = with_pool!(&self.inner.pool, p => sqlx::query_as(COSTS)
+            .fetch_all(p)
+            .await
+            .map_err(sql_error)?);
+        Ok(rows
+            .into_iter()
+            .filter_map(|(c, n)| Some((c.parse::<u32>().ok().filter(|c| (4..=31).contains(c))?, n)))
+            .max_by_key(|&(c, n)| (n, c))
+            .map(|(c, _)| c))
     }
 
     /// SQLite, PostgreSQL or MariaDB/MySQL.

@@ -150,7 +150,11 @@
 //!   needs the client address ([`ClientAddress`]: by default a `SocketAddr`
 //!   the server puts into the request extensions, which neither plain hyper
 //!   nor axum does by itself); without one it is off, and the first such
-//!   request logs a `warn` once per server.
+//!   request logs a `warn` once per server. The counters sit behind the
+//!   [`LoginThrottle`] trait: in this process by default ([`MemoryThrottle`];
+//!   N instances behind a load balancer then allow N × the limit), or shared
+//!   by every instance through Redis (`glue-auth-redis`, set with
+//!   [`TokenServerBuilder::login_throttle`]), with the same semantics.
 //! - **Timing**: unknown, blocked and deleted users cost one bcrypt
 //!   verification against a dummy hash of [`password_cost`](HashingSettings::password_cost)
 //!   (default 10, PHP's and Spryker's cost; not `bcrypt::DEFAULT_COST`, 12):
@@ -193,6 +197,7 @@ pub mod future;
 mod hashing;
 mod issue;
 mod layer;
+pub mod login_throttle;
 mod params;
 mod password;
 mod refresh;
@@ -248,6 +253,10 @@ pub use client_addr::ClientAddress;
 /// The signing key and its run-time slot, from `glue-auth-jwt`.
 pub use glue_auth_jwt::{KeyError, SignError, Signer, SigningKey};
 pub use layer::TokenEndpointLayer;
+pub use login_throttle::{
+    AttemptKeys, LoginThrottle, MemoryThrottle, Reservation, Reserved, ThrottleFuture, Throttled,
+    UserKey,
+};
 pub use server::TokenServer;
 pub use service::TokenEndpoint;
 pub use settings::{

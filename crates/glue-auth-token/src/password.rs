@@ -9,11 +9,11 @@ use http::request::Parts;
 
 use crate::hashing::HashPool;
 use crate::issue::Failure;
+use crate::login_throttle::{AttemptKeys, UserKey};
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_CREDENTIALS};
 use crate::server::Endpoints;
 use crate::store::{RefreshFamily, UserDirectory, UserStatus};
-use crate::throttle::user_key;
 
 pub(crate) struct PasswordGrant {
     users: Arc<dyn UserDirectory>,
@@ -41,16 +41,18 @@ impl PasswordGrant {
         let (Some(username), Some(password)) = (params.username.as_deref(), params.password) else {
             return res::invalid_request();
         };
-        let addr = ep.addresses.of(parts, ep.throttle.per_address_on());
+        let addr = ep.addresses.of(parts, ep.per_address_on());
         // The attempt holds a place in both counters until it is decided:
         // a failure on `invalid_grant`, a release on any other outcome
         // (dropped, also when the request is cancelled).
-        let attempt = match ep
-            .throttle
-            .reserve(Some(&user_key(username)), addr, ep.now())
-        {
+        let keys = AttemptKeys {
+            user: Some(UserKey::of(username)),
+            address: addr,
+        };
+        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
             Ok(a) => a,
-            Err(wait) => {
+            Err(t) => {
+                let wait = t.retry_after_secs;
                 tracing::info!(retry_after = wait, "token endpoint: login throttled");
                 return res::too_many(wait);
             }
@@ -77,12 +79,12 @@ impl PasswordGrant {
         let user = match user {
             Some(u) if matched => u,
             _ => {
-                attempt.fail(ep.now());
+                attempt.fail(ep.now()).await;
                 tracing::info!("token endpoint: invalid credentials");
                 return res::oauth("invalid_grant", INVALID_CREDENTIALS);
             }
         };
-        attempt.succeed();
+        attempt.succeed().await;
         let scopes = ep.issuer.user_scopes(&user);
         let principal = Principal::User(UserPrincipal::new(
             user.id_user,

@@ -9,11 +9,11 @@ use http::Response;
 use http::request::Parts;
 
 use crate::issue::Failure;
+use crate::login_throttle::{AttemptKeys, Reservation};
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_REFRESH};
 use crate::server::Endpoints;
 use crate::store::{RefreshTokenHash, RefreshTokenRecord, RefreshTokens, Rotation, UserDirectory};
-use crate::throttle::Attempt;
 
 pub(crate) struct RefreshGrant {
     store: Arc<dyn RefreshTokens>,
@@ -22,9 +22,9 @@ pub(crate) struct RefreshGrant {
 
 /// An `invalid_grant` for a refresh token; counts as a failure of the
 /// client address.
-fn refused(attempt: Attempt, now: NumericDate, why: &'static str) -> Response<Bytes> {
+async fn refused(attempt: Reservation, now: NumericDate, why: &'static str) -> Response<Bytes> {
     tracing::info!(reason = why, "token endpoint: refresh token refused");
-    attempt.fail(now);
+    attempt.fail(now).await;
     res::oauth("invalid_grant", INVALID_REFRESH)
 }
 
@@ -45,28 +45,32 @@ impl RefreshGrant {
         let Some(token) = params.refresh_token else {
             return res::invalid_request();
         };
-        let addr = ep.addresses.of(parts, ep.throttle.per_address_on());
+        let addr = ep.addresses.of(parts, ep.per_address_on());
         // Refused refresh tokens count against the client address only.
-        let attempt = match ep.throttle.reserve(None, addr, ep.now()) {
+        let keys = AttemptKeys {
+            user: None,
+            address: addr,
+        };
+        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
             Ok(a) => a,
-            Err(wait) => return res::too_many(wait),
+            Err(t) => return res::too_many(t.retry_after_secs),
         };
         let hash = RefreshTokenHash::of(&token);
         drop(token);
         let now = ep.now();
         let record = match self.store.find(hash).await {
             Ok(Some(r)) => r,
-            Ok(None) => return refused(attempt, now, "unknown"),
+            Ok(None) => return refused(attempt, now, "unknown").await,
             Err(e) => return ep.failure(Failure::Store(e)),
         };
         if record.revoked_at.is_some() {
             return self.replayed(ep, &record, attempt, now).await;
         }
         if record.client_id != client {
-            return refused(attempt, now, "other client");
+            return refused(attempt, now, "other client").await;
         }
         if record.expires_at <= now {
-            return refused(attempt, now, "expired");
+            return refused(attempt, now, "expired").await;
         }
         if let Principal::User(user) = &record.principal {
             // The chain started at the login: its expiry is the first token's
@@ -96,7 +100,9 @@ impl RefreshGrant {
         match self.store.rotate(hash, minted.record.clone(), now).await {
             Ok(Rotation::Rotated) => {}
             Ok(Rotation::Reused) => return self.replayed(ep, &record, attempt, now).await,
-            Ok(Rotation::NotFound | Rotation::Expired) => return refused(attempt, now, "gone"),
+            Ok(Rotation::NotFound | Rotation::Expired) => {
+                return refused(attempt, now, "gone").await;
+            }
             Err(e) => return ep.failure(Failure::Store(e)),
         }
         if let Err(f) = ep.issuer.log_access(&minted).await {
@@ -112,13 +118,13 @@ impl RefreshGrant {
         &self,
         ep: &Endpoints,
         record: &RefreshTokenRecord,
-        attempt: Attempt,
+        attempt: Reservation,
         now: NumericDate,
     ) -> Response<Bytes> {
         if let Err(e) = self.store.revoke_family(record.family, now).await {
             return ep.failure(Failure::Store(e));
         }
-        refused(attempt, now, "user revoked")
+        refused(attempt, now, "user revoked").await
     }
 
     /// A spent or revoked refresh token came back: revoke its whole family.
@@ -126,7 +132,7 @@ impl RefreshGrant {
         &self,
         ep: &Endpoints,
         record: &RefreshTokenRecord,
-        attempt: Attempt,
+        attempt: Reservation,
         now: NumericDate,
     ) -> Response<Bytes> {
         match self.store.revoke_family(record.family, now).await {
@@ -136,6 +142,6 @@ impl RefreshGrant {
             ),
             Err(e) => return ep.failure(Failure::Store(e)),
         }
-        refused(attempt, now, "reused")
+        refused(attempt, now, "reused").await
     }
 }

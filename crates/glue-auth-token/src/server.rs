@@ -10,12 +10,12 @@ use glue_auth_jwt::Signer;
 use crate::client_addr::AddressSource;
 use crate::hashing::HashPool;
 use crate::issue::Issuer;
+use crate::login_throttle::{LoginThrottle, MemoryThrottle};
 use crate::password::PasswordGrant;
 use crate::refresh::RefreshGrant;
 use crate::settings::ConfigError;
 use crate::store::memory::MemoryRefreshTokens;
 use crate::store::{UserDirectory, WarehouseAssignments};
-use crate::throttle::Throttle;
 use crate::warehouse::WarehouseExchange;
 use crate::{TokenEndpointLayer, TokenServerBuilder};
 
@@ -55,7 +55,7 @@ pub(crate) struct Endpoints {
     /// OAuth client ids; the first is the default.
     pub(crate) clients: Box<[Box<str>]>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) throttle: Throttle,
+    pub(crate) throttle: Arc<dyn LoginThrottle>,
     pub(crate) addresses: AddressSource,
     pub(crate) issuer: Issuer,
     pub(crate) password: PasswordGrant,
@@ -67,6 +67,11 @@ pub(crate) struct Endpoints {
 impl Endpoints {
     pub(crate) fn now(&self) -> NumericDate {
         self.clock.now()
+    }
+
+    /// Whether the per-address counter is on (its limit is above 0).
+    pub(crate) fn per_address_on(&self) -> bool {
+        self.throttle.settings().per_address > 0
     }
 
     /// The first configured client (the build checks there is one).
@@ -139,7 +144,9 @@ impl TokenServer {
                 retry_after: b.retry_after.max(1),
                 clients: b.clients.into_iter().map(Into::into).collect(),
                 clock,
-                throttle: Throttle::new(b.throttle),
+                throttle: b
+                    .login_throttle
+                    .unwrap_or_else(|| Arc::new(MemoryThrottle::new(b.throttle))),
                 addresses: AddressSource::new(b.client_address),
                 issuer,
                 password: PasswordGrant::new(Arc::clone(&b.users), pool),
@@ -182,7 +189,7 @@ impl fmt::Debug for TokenServer {
             .field("clients", &s.clients)
             .field("signer", &s.issuer.signer)
             .field("refresh_grant", &s.refresh.is_some())
-            .field("throttle", &s.throttle)
+            .field("throttle", &s.throttle.settings())
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,7 @@ use glue_auth_core::{Clock, UnauthenticatedStatus};
 use glue_auth_jwt::Signer;
 
 use crate::store::{AccessTokenLog, RefreshTokens, UserDirectory, WarehouseAssignments};
-use crate::{ClientAddress, ThrottleSettings, TokenServer};
+use crate::{ClientAddress, LoginThrottle, ThrottleSettings, TokenServer};
 
 /// The shape of a successful `POST /token` answer (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,6 +150,7 @@ pub struct TokenServerBuilder {
     pub(crate) compatibility: Compatibility,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) throttle: ThrottleSettings,
+    pub(crate) login_throttle: Option<Arc<dyn LoginThrottle>>,
     pub(crate) hashing: HashingSettings,
     pub(crate) body_limit: usize,
     pub(crate) retry_after: u32,
@@ -192,6 +193,7 @@ impl TokenServerBuilder {
             compatibility: Compatibility::default(),
             lifetimes: Lifetimes::default(),
             throttle: ThrottleSettings::default(),
+            login_throttle: None,
             hashing: HashingSettings::default(),
             body_limit: 16 * 1024,
             retry_after: 5,
@@ -274,9 +276,20 @@ impl TokenServerBuilder {
     }
 
     /// Failed-login throttling. Default: 5 per username, 20 per address,
-    /// 300 s sliding window.
+    /// 300 s sliding window, counted in this process
+    /// ([`MemoryThrottle`](crate::MemoryThrottle)).
     pub fn throttle(mut self, settings: ThrottleSettings) -> Self {
         self.throttle = settings;
+        self
+    }
+
+    /// Where failed logins are counted, instead of this process's own
+    /// counters: for example the Redis-backed throttle of `glue-auth-redis`,
+    /// shared by every instance behind a load balancer. Its own
+    /// [`settings`](LoginThrottle::settings) apply; [`throttle`](Self::throttle)
+    /// is then not used.
+    pub fn login_throttle(mut self, throttle: impl LoginThrottle) -> Self {
+        self.login_throttle = Some(Arc::new(throttle));
         self
     }
 
@@ -322,11 +335,15 @@ impl TokenServerBuilder {
             return Err(ConfigError::NoClient);
         }
         let l = self.lifetimes;
+        let throttle = match &self.login_throttle {
+            Some(t) => t.settings(),
+            None => self.throttle,
+        };
         for (what, d) in [
             ("the user token TTL", l.user),
             ("the warehouse token TTL", l.warehouse),
             ("the refresh token TTL", l.refresh),
-            ("the throttling window", self.throttle.window),
+            ("the throttling window", throttle.window),
         ] {
             if d < Duration::from_secs(1) {
                 return Err(ConfigError::ZeroDuration(what));
@@ -335,7 +352,7 @@ impl TokenServerBuilder {
         for (what, n) in [
             ("the body limit", self.body_limit),
             ("max_concurrent_hashes", self.hashing.max_concurrent),
-            ("the throttle capacity", self.throttle.capacity as usize),
+            ("the throttle capacity", throttle.capacity as usize),
         ] {
             if n == 0 {
                 return Err(ConfigError::ZeroLimit(what));

@@ -100,10 +100,10 @@ impl Default for ThrottleSettings {
 
 pub(crate) type UserKey = [u8; 32];
 
-/// A username as a throttling key: SHA-256 of its lowercase form, so that
-/// case variants share a counter and what users typed is not kept in memory.
+/// A username as a throttling key (see [`crate::UserKey`]).
+#[cfg(test)]
 pub(crate) fn user_key(username: &str) -> UserKey {
-    crate::crypto::sha256(username.to_lowercase().as_bytes())
+    *crate::UserKey::of(username).as_bytes()
 }
 
 #[derive(Debug)]
@@ -133,9 +133,9 @@ impl Throttle {
         }
     }
 
-    /// Whether the per-address counter is on (limit above 0).
-    pub(crate) fn per_address_on(&self) -> bool {
-        self.settings.per_address > 0
+    /// The limits.
+    pub(crate) fn settings(&self) -> ThrottleSettings {
+        self.settings
     }
 
     /// Admits one attempt, in one locked step per counter: refused

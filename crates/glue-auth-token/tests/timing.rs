@@ -11,6 +11,9 @@
 //! tolerance (15 %) is far below what a missing verification (microseconds
 //! instead of ~10+ ms) or a dummy hash of another cost (a factor of 2 per
 //! cost step) would cause. Benchmarks of the endpoint: docs/benchmarks.md.
+//! The same test on a database whose hashes are cost 12 (the dummy taking
+//! the stored cost, as the gateway sets it): glue-auth-sql's
+//! `tests/password_cost.rs`.
 
 mod common;
 

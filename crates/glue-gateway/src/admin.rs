@@ -61,6 +61,10 @@ pub(crate) enum UserCommand {
         username: String,
         #[command(flatten)]
         password: PasswordSource,
+        /// Accept a password outside Spryker's policy of 12 to 128
+        /// characters (at least 1): for demos only.
+        #[arg(long)]
+        relax_password_policy: bool,
         /// A warehouse user: tokens get `warehouse-user` instead of
         /// `back-office-user`.
         #[arg(long)]
@@ -92,6 +96,10 @@ pub(crate) enum UserCommand {
         username: String,
         #[command(flatten)]
         password: PasswordSource,
+        /// Accept a password outside Spryker's policy of 12 to 128
+        /// characters (at least 1): for demos only.
+        #[arg(long)]
+        relax_password_policy: bool,
     },
 }
 
@@ -195,6 +203,28 @@ fn read_password(src: &PasswordSource) -> Result<String, String> {
     Ok(password)
 }
 
+/// Spryker's password length policy for Back Office users.
+pub(crate) const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 12..=128;
+
+/// Checks a new password's length: Spryker's 12 to 128 characters, or with
+/// `relaxed` (demos) 1 to 128.
+fn check_password(password: &str, relaxed: bool) -> Result<(), String> {
+    let n = password.chars().count();
+    let min = if relaxed { 1 } else { *PASSWORD_CHARS.start() };
+    if n < min || n > *PASSWORD_CHARS.end() {
+        let hint = if relaxed {
+            ""
+        } else {
+            " (--relax-password-policy accepts shorter ones, for demos)"
+        };
+        return Err(format!(
+            "the password has {n} characters; Spryker's policy asks for {min} to {}{hint}",
+            PASSWORD_CHARS.end()
+        ));
+    }
+    Ok(())
+}
+
 /// RFC 3339 (UTC, seconds) of a date.
 pub(crate) fn rfc3339(d: NumericDate) -> String {
     let secs = d.as_micros().div_euclid(1_000_000);
@@ -254,9 +284,19 @@ pub(crate) async fn run(settings: Settings, command: Command) -> ExitCode {
     // Read the password before connecting: a prompt-less stdin pipe should
     // fail fast, and nothing is written when it does.
     let password = match &command {
-        Command::User(UserCommand::Add { password, .. })
-        | Command::User(UserCommand::SetPassword { password, .. }) => {
-            match read_password(password) {
+        Command::User(UserCommand::Add {
+            password,
+            relax_password_policy,
+            ..
+        })
+        | Command::User(UserCommand::SetPassword {
+            password,
+            relax_password_policy,
+            ..
+        }) => {
+            match read_password(password)
+                .and_then(|p| check_password(&p, *relax_password_policy).map(|()| p))
+            {
                 Ok(p) => Some(p),
                 Err(e) => {
                     eprintln!("glue-gateway: {e}");

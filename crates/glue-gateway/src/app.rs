@@ -122,6 +122,9 @@ struct Shared {
     health: HealthCache,
     /// Lines the non-blocking log writer dropped (its buffer was full).
     dropped_log_lines: Option<crate::logwriter::LogWriter>,
+    /// The shared login throttle (`redis_url`), for its metrics.
+    #[cfg(feature = "redis")]
+    redis: Option<glue_auth_redis::RedisThrottle>,
 }
 
 /// The gateway service. Cheap to clone (one `Arc`).
@@ -151,10 +154,28 @@ fn validator_error(e: glue_auth_bearer::ConfigError) -> ConfigError {
     ConfigError::new(setting, e.to_string())
 }
 
+/// The shared login throttle `redis_url` names (not connected yet), with
+/// the throttle settings.
+#[cfg(feature = "redis")]
+pub(crate) fn redis_throttle(
+    s: &Settings,
+    r: &crate::config::RedisSettings,
+) -> Result<glue_auth_redis::RedisThrottle, ConfigError> {
+    let mut b = glue_auth_redis::RedisThrottle::builder(r.url.clone())
+        .settings(s.throttle)
+        .timeout(r.timeout);
+    if let Some(p) = &r.key_prefix {
+        b = b.key_prefix(p.clone());
+    }
+    b.build()
+        .map_err(|e| ConfigError::new("redis_url", e.to_string()))
+}
+
 fn build_token_server(
     s: &Settings,
     key: SigningKey,
     stores: &Stores,
+    #[cfg(feature = "redis")] redis: Option<&glue_auth_redis::RedisThrottle>,
 ) -> Result<TokenServer, ConfigError> {
     let mut b = stores
         .token_server(key)
@@ -167,6 +188,10 @@ fn build_token_server(
         .hashing(s.hashing);
     if let Some(h) = &s.client_ip_header {
         b = b.client_address(ClientAddress::trusted_header(h.clone()));
+    }
+    #[cfg(feature = "redis")]
+    if let Some(t) = redis {
+        b = b.login_throttle(t.clone());
     }
     b.build()
         .map_err(|e| ConfigError::new("token endpoint settings", e.to_string()))
@@ -219,6 +244,7 @@ impl Gateway {
         settings: Settings,
         material: KeyMaterial,
         stores: Stores,
+        #[cfg(feature = "redis")] redis: Option<glue_auth_redis::RedisThrottle>,
         prometheus: Option<PrometheusHandle>,
         dropped_log_lines: Option<crate::logwriter::LogWriter>,
     ) -> Result<Self, ConfigError> {
@@ -242,7 +268,13 @@ impl Gateway {
         };
         let validator = build_validator(&s, &keys)?;
         let token = match material.signing {
-            Some(key) => Some(build_token_server(&s, key, &stores)?),
+            Some(key) => Some(build_token_server(
+                &s,
+                key,
+                &stores,
+                #[cfg(feature = "redis")]
+                redis.as_ref(),
+            )?),
             None => None,
         };
 
@@ -308,6 +340,8 @@ impl Gateway {
                 prometheus,
                 health: HealthCache::new(HEALTH_CACHE_TTL),
                 dropped_log_lines,
+                #[cfg(feature = "redis")]
+                redis,
             }),
         })
     }
@@ -435,6 +469,19 @@ impl Gateway {
         if let Some(dropped) = &s.dropped_log_lines {
             metrics::counter!("glue_gateway_log_lines_dropped_total")
                 .absolute(dropped.dropped_lines());
+        }
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &s.redis {
+            let stats = redis.stats();
+            metrics::counter!("glue_gateway_login_throttle_fallbacks_total")
+                .absolute(stats.fallbacks);
+            metrics::counter!("glue_gateway_login_throttle_redis_outages_total")
+                .absolute(stats.outages);
+            metrics::gauge!("glue_gateway_login_throttle_redis_up").set(if stats.available {
+                1.0
+            } else {
+                0.0
+            });
         }
         let mut res = Response::new(full(handle.render()));
         res.headers_mut().insert(

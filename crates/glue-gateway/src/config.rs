@@ -389,6 +389,32 @@ pub(crate) struct Options {
     #[arg(long, env = "GLUE_GATEWAY_CLIENT_IP_HEADER", value_name = "HEADER")]
     pub(crate) client_ip_header: Option<String>,
 
+    /// Count failed logins in this Redis, shared by every gateway using it
+    /// (`redis://[:password@]host[:port][/db]`). Default: in this process.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    #[serde(alias = "REDIS_URL")]
+    pub(crate) redis_url: Option<String>,
+
+    /// How long a Redis round trip of the login throttle may take before the
+    /// attempt is counted in this process instead, in milliseconds. Default 100.
+    #[arg(long, env = "GLUE_GATEWAY_REDIS_TIMEOUT", value_name = "MS")]
+    pub(crate) redis_timeout: Option<u64>,
+
+    /// Prefix of the throttle's Redis keys. Default glue-auth:throttle:.
+    #[arg(long, env = "GLUE_GATEWAY_REDIS_KEY_PREFIX", value_name = "PREFIX")]
+    pub(crate) redis_key_prefix: Option<String>,
+
+    /// bcrypt cost of the dummy hash (unknown and blocked users) and of
+    /// passwords the admin commands hash, 4 to 31. Default: the most common
+    /// cost of the stored hashes (10 without any).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_PASSWORD_COST",
+        value_name = "COST",
+        global = true
+    )]
+    pub(crate) password_cost: Option<u32>,
+
     /// Password verifications running at once. Default: number of CPUs.
     #[arg(long, env = "GLUE_GATEWAY_MAX_CONCURRENT_HASHES", value_name = "N")]
     pub(crate) max_concurrent_hashes: Option<usize>,
@@ -514,7 +540,8 @@ impl Options {
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
             refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
-            throttle_per_address, throttle_window, client_ip_header, max_concurrent_hashes,
+            throttle_per_address, throttle_window, client_ip_header, redis_url, redis_timeout, redis_key_prefix,
+            password_cost, max_concurrent_hashes,
             max_queued_hashes, max_stored_password_cost, unmatched_routes, cors_allow_origin, security_headers, header_user_uuid,
             header_user_id, header_warehouse_id, header_scopes, request_timeout,
             header_read_timeout, max_header_size, body_limit, max_connections,
@@ -591,6 +618,9 @@ pub(crate) struct DatabaseSettings {
     pub(crate) acquire_timeout: Duration,
     pub(crate) operation_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    /// `password_cost` as set (`None`: the most common cost of the stored
+    /// hashes).
+    pub(crate) password_cost: Option<u32>,
 }
 
 /// What happens to requests outside the route table.
@@ -641,6 +671,9 @@ pub(crate) struct Settings {
     /// `throttle_per_username`, `throttle_per_address`, `throttle_window`.
     pub(crate) throttle: ThrottleSettings,
     pub(crate) client_ip_header: Option<HeaderName>,
+    /// `redis_url` and its settings: the shared login throttle.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) redis: Option<RedisSettings>,
     /// `max_concurrent_hashes`, `max_queued_hashes`.
     pub(crate) hashing: HashingSettings,
     pub(crate) cors: Cors,
@@ -657,6 +690,26 @@ pub(crate) struct Settings {
     pub(crate) metrics: bool,
     pub(crate) log: Option<String>,
     pub(crate) log_json: bool,
+}
+
+/// The shared login throttle: `redis_url`, `redis_timeout`,
+/// `redis_key_prefix`. The URL's password is never shown (`Debug`).
+#[derive(Clone)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct RedisSettings {
+    pub(crate) url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) key_prefix: Option<String>,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &glue_auth_sql::redact_url(&self.url))
+            .field("timeout", &self.timeout)
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
 }
 
 /// `jwks_url` and its fetch settings.
@@ -859,6 +912,16 @@ fn database(o: &Options, data_dir: &Path) -> Result<DatabaseSettings, ConfigErro
             "database_connect_timeout",
             1,
         )?,
+        password_cost: match o.password_cost {
+            None => None,
+            Some(c) if (4..=31).contains(&c) => Some(c),
+            Some(c) => {
+                return Err(ConfigError::new(
+                    "password_cost",
+                    format!("{c} is outside 4..=31"),
+                ));
+            }
+        },
     })
 }
 
@@ -1298,6 +1361,42 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             ));
         }
     };
+    let redis = match o.redis_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => {
+            if !cfg!(feature = "redis") {
+                return Err(ConfigError::new(
+                    "redis_url",
+                    "this glue-gateway is built without the `redis` feature".to_owned(),
+                ));
+            }
+            let timeout = match o.redis_timeout {
+                None => Duration::from_millis(100),
+                Some(ms @ 1..=60_000) => Duration::from_millis(ms),
+                Some(ms) => {
+                    return Err(ConfigError::new(
+                        "redis_timeout",
+                        format!("{ms} ms is outside 1..=60000"),
+                    ));
+                }
+            };
+            let key_prefix = match o.redis_key_prefix.as_deref().map(str::trim) {
+                None => None,
+                Some("") => {
+                    return Err(ConfigError::new(
+                        "redis_key_prefix",
+                        "must not be empty".to_owned(),
+                    ));
+                }
+                Some(p) => Some(p.to_owned()),
+            };
+            Some(RedisSettings {
+                url: url.to_owned(),
+                timeout,
+                key_prefix,
+            })
+        }
+    };
     if let Some(filter) = &o.log
         && tracing_subscriber::EnvFilter::try_new(filter).is_err()
     {
@@ -1343,6 +1442,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             ..ThrottleSettings::default()
         },
         client_ip_header,
+        redis,
         hashing,
         cors,
         security_headers: o.security_headers.unwrap_or(true),
@@ -1392,6 +1492,40 @@ mod tests {
         assert!(s.upstream.is_none());
         assert!(s.private_key.is_none());
         assert_eq!(s.principal_headers.user_uuid, "x-glue-user-uuid");
+    }
+
+    #[test]
+    #[cfg(feature = "redis")]
+    fn redis_and_password_cost_settings() {
+        let s = parse(&[
+            "--redis-url",
+            "redis://:s3cret-pw@127.0.0.1:6379/0",
+            "--redis-timeout",
+            "250",
+            "--password-cost",
+            "12",
+        ])
+        .unwrap();
+        let r = s.redis.as_ref().unwrap();
+        assert_eq!(r.timeout, Duration::from_millis(250));
+        assert_eq!(s.database.password_cost, Some(12));
+        // The password never shows.
+        assert!(!format!("{s:?}").contains("s3cret-pw"));
+        assert!(parse(&[]).unwrap().redis.is_none());
+        for (args, setting) in [
+            (&["--password-cost", "3"][..], "password_cost"),
+            (&["--password-cost", "32"][..], "password_cost"),
+            (
+                &["--redis-url", "redis://h/", "--redis-timeout", "0"][..],
+                "redis_timeout",
+            ),
+            (
+                &["--redis-url", "redis://h/", "--redis-key-prefix", " "][..],
+                "redis_key_prefix",
+            ),
+        ] {
+            assert_eq!(parse(args).unwrap_err().setting, setting, "{args:?}");
+        }
     }
 
     #[test]

@@ -150,7 +150,7 @@ fn main() -> ExitCode {
 /// the connections are closed.
 const SHUTDOWN_BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-async fn start(settings: Settings, dropped_log_lines: logwriter::LogWriter) -> ExitCode {
+async fn start(mut settings: Settings, dropped_log_lines: logwriter::LogWriter) -> ExitCode {
     // Before anything slow: a SIGHUP must not kill a starting gateway, and a
     // SIGTERM while the database is retried stops it cleanly.
     let mut signals = server::Signals::install();
@@ -208,6 +208,36 @@ async fn start(settings: Settings, dropped_log_lines: logwriter::LogWriter) -> E
         source = settings.database.source,
         "stores open"
     );
+    // The dummy hash of unknown users costs what the stored hashes cost.
+    let (cost, cost_source) = match (settings.database.password_cost, stores.sql()) {
+        (Some(c), _) => (c, "password_cost"),
+        (None, Some(store)) => (store.password_cost(), "the stored hashes"),
+        (None, None) => (settings.hashing.password_cost, "the default"),
+    };
+    settings.hashing.password_cost = cost;
+    tracing::info!(
+        password_cost = cost,
+        source = cost_source,
+        "dummy hash and admin commands use this bcrypt cost"
+    );
+    #[cfg(feature = "redis")]
+    let redis = match &settings.redis {
+        Some(r) => match app::redis_throttle(&settings, r) {
+            Ok(t) => {
+                if let Err(e) = t.connect().await {
+                    tracing::warn!(
+                        redis = t.url(),
+                        error = %e,
+                        "login throttle: Redis does not answer at start; failed logins are counted \
+                         in this process until it does"
+                    );
+                }
+                Some(t)
+            }
+            Err(e) => return config_error(&e),
+        },
+        None => None,
+    };
     let demo_users = demo_user_active(&settings, &stores).await;
     if demo_users && stores.sql().is_some() {
         tracing::warn!(
@@ -219,6 +249,8 @@ async fn start(settings: Settings, dropped_log_lines: logwriter::LogWriter) -> E
         settings.clone(),
         material.clone(),
         stores,
+        #[cfg(feature = "redis")]
+        redis,
         metrics,
         Some(dropped_log_lines),
     ) {

@@ -113,6 +113,9 @@ pub(crate) async fn connect_sql(db: &DatabaseSettings, url: &str) -> Result<SqlS
     if let Some(seed) = db.seed_demo {
         builder = builder.seed_demo(seed);
     }
+    if let Some(cost) = db.password_cost {
+        builder = builder.password_cost(cost);
+    }
     let deadline = Instant::now() + db.connect_timeout;
     let mut attempt = 0u32;
     loop {

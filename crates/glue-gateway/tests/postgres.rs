@@ -150,12 +150,12 @@ fn a_user_blocked_through_one_instance_cannot_log_in_through_the_other() {
             "--password-stdin",
             "--warehouse-user",
         ],
-        "kim-pass-9\n",
+        "kim-pass-9-long\n",
     )
     .ok();
     admin_a(&["warehouse", "assign", "kim@example.com", "1"], "").ok();
     // Added through a, logs in through b, and gets a warehouse token there.
-    let res = b.login_as("kim@example.com", "kim-pass-9");
+    let res = b.login_as("kim@example.com", "kim-pass-9-long");
     assert_eq!(res.status, 200, "{}", res.text());
     let user_token = res.json()["access_token"].as_str().unwrap().to_owned();
     let wh = b.warehouse_token(&user_token);
@@ -163,14 +163,14 @@ fn a_user_blocked_through_one_instance_cannot_log_in_through_the_other() {
 
     admin_a(&["user", "block", "kim@example.com"], "").ok();
     for gw in [&b, &a] {
-        let res = gw.login_as("kim@example.com", "kim-pass-9");
+        let res = gw.login_as("kim@example.com", "kim-pass-9-long");
         assert_eq!(res.status, 400, "{}", res.text());
         assert_eq!(res.json()[0]["code"], "invalid_grant");
     }
     // Other users are untouched; unblocking works across instances too.
     assert_eq!(b.login_as(DEMO_USER, DEMO_PASSWORD).status, 200);
     admin_a(&["user", "unblock", "kim@example.com"], "").ok();
-    assert_eq!(b.login_as("kim@example.com", "kim-pass-9").status, 200);
+    assert_eq!(b.login_as("kim@example.com", "kim-pass-9-long").status, 200);
     // Issued access tokens were logged in the shared database.
     assert!(pg::scalar(&url, "SELECT COUNT(*) FROM spy_oauth_access_token") >= 4);
 }

@@ -153,27 +153,63 @@ fn admin_commands_block_unblock_password_tokens_and_errors() {
     admin(&dir, &["user", "unblock", DEMO_USER], &[], "").ok();
     assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 200);
 
-    // A new password (from the flag this time); the old one stops working.
-    let changed = admin(
+    // Spryker's policy: 12 to 128 characters, refused before connecting
+    // (exit 2, the password not shown); relaxed for demos with a flag.
+    for short in ["n3w-pass", &"x".repeat(129)] {
+        let refused = admin(
+            &dir,
+            &["user", "set-password", DEMO_USER, "--password", short],
+            &[],
+            "",
+        );
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        assert!(refused.stderr.contains("12 to 128"), "{refused:?}");
+        assert!(!refused.stderr.contains(short), "{refused:?}");
+    }
+    assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 200);
+    let relaxed = admin(
         &dir,
-        &["user", "set-password", DEMO_USER, "--password", "n3w-pass"],
+        &[
+            "user",
+            "add",
+            "demo@example.com",
+            "--password",
+            "demo",
+            "--relax-password-policy",
+        ],
         &[],
         "",
     );
-    assert!(!changed.ok().contains("n3w-pass"));
-    assert_eq!(gw.login_as(DEMO_USER, "n3w-pass").status, 200);
+    relaxed.ok();
+    assert_eq!(gw.login_as("demo@example.com", "demo").status, 200);
+
+    // A new password (from the flag this time); the old one stops working.
+    let changed = admin(
+        &dir,
+        &[
+            "user",
+            "set-password",
+            DEMO_USER,
+            "--password",
+            "n3w-pass-long",
+        ],
+        &[],
+        "",
+    );
+    assert!(!changed.ok().contains("n3w-pass-long"));
+    assert_eq!(gw.login_as(DEMO_USER, "n3w-pass-long").status, 200);
     assert_eq!(gw.login_as(DEMO_USER, DEMO_PASSWORD).status, 400);
 
     // Failures: exit 1 for what the database refuses, 2 for usage.
     let dup = admin(
         &dir,
-        &["user", "add", DEMO_USER, "--password", "x1"],
+        &["user", "add", DEMO_USER, "--password", "x1-long-password"],
         &[],
         "",
     );
     assert_eq!(dup.status.code(), Some(1), "{dup:?}");
     assert!(dup.stderr.contains("already taken"), "{dup:?}");
-    assert!(!dup.stderr.contains("x1"), "{dup:?}");
+    assert!(!dup.stderr.contains("x1-long-password"), "{dup:?}");
     let unknown = admin(&dir, &["user", "block", "nobody@example.com"], &[], "");
     assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
     assert!(unknown.stderr.contains("not found"), "{unknown:?}");
@@ -214,7 +250,7 @@ fn admin_commands_block_unblock_password_tokens_and_errors() {
             "add",
             "wu@example.com",
             "--password",
-            "wu-pass-7",
+            "wu-pass-7-long",
             "--warehouse-user",
         ],
         &[],
@@ -228,7 +264,10 @@ fn admin_commands_block_unblock_password_tokens_and_errors() {
         "",
     )
     .ok();
-    let user = json_field(&gw.login_as("wu@example.com", "wu-pass-7"), "access_token");
+    let user = json_field(
+        &gw.login_as("wu@example.com", "wu-pass-7-long"),
+        "access_token",
+    );
     let wh = gw.warehouse_token(&user);
     // Warehouse 7 exists in the database: the picking-list routes accept it
     // (the demo service has no lists there).
@@ -484,6 +523,55 @@ fn the_sqlite_file_moved_away_and_back() {
     assert_eq!(gw.get("/healthz").send().json()["database"], "ok");
 }
 
+#[test]
+fn the_password_cost_follows_the_stored_hashes() {
+    let dir = TempDir::new();
+    let cost12 = "SELECT COUNT(*) FROM spy_user WHERE password LIKE '$2y$12$%'";
+    // Set explicitly for the first user ...
+    admin(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "ann@example.com",
+            "--password-stdin",
+            "--password-cost",
+            "12",
+        ],
+        &[],
+        "ann-password-12\n",
+    )
+    .ok();
+    assert_eq!(sqlite_count(dir.path(), cost12), 1);
+    // ... then read from the stored hashes: the admin commands hash at 12.
+    admin(
+        dir.path(),
+        &["user", "add", "bob@example.com", "--password-stdin"],
+        &[],
+        "bob-password-12\n",
+    )
+    .ok();
+    assert_eq!(sqlite_count(dir.path(), cost12), 2);
+
+    // The gateway's dummy hash takes it too (unknown users cost as much as
+    // wrong passwords), and says so at start.
+    let gw = Gateway::start_in(dir, &[], &[]);
+    let log = gw.stderr();
+    assert!(
+        log.contains("password_cost=12") && log.contains("the stored hashes"),
+        "{log}"
+    );
+    assert_eq!(
+        gw.login_as("ann@example.com", "ann-password-12").status,
+        200
+    );
+    let dir = gw.stop();
+    // The setting wins.
+    let gw = Gateway::start_in(dir, &["--password-cost", "11"], &[]);
+    let log = gw.stderr();
+    assert!(log.contains("password_cost=11"), "{log}");
+}
+
 /// Issue 16 ("revocation does not hold"): blocking a user, or a new
 /// password, ends the user's earlier tokens where they are used for more:
 /// `POST /warehouse-tokens` answers 401 `001` and the refresh grant
@@ -536,7 +624,7 @@ fn blocked_users_and_new_passwords_end_earlier_tokens() {
             "set-password",
             DEMO_USER,
             "--password",
-            "n3w-pass-42",
+            "n3w-password-42",
         ],
         &[],
         "",
@@ -545,6 +633,6 @@ fn blocked_users_and_new_passwords_end_earlier_tokens() {
     invalid(exchange(&access));
     let res = gw.refresh(&refresh);
     assert_eq!(res.status, 400, "{}", res.text());
-    let fresh = json_field(&gw.login_as(DEMO_USER, "n3w-pass-42"), "access_token");
+    let fresh = json_field(&gw.login_as(DEMO_USER, "n3w-password-42"), "access_token");
     assert_eq!(exchange(&fresh).status, 201);
 }

@@ -5,6 +5,7 @@
 
 pub mod my;
 pub mod pg;
+pub mod redis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -90,6 +91,7 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         // scripts/with-postgres.sh exports DATABASE_URL: tests choose their
         // database explicitly.
         .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
         .env_remove("GLUE_GATEWAY_CONFIG")
         .stdin(Stdio::null());
     for (k, v) in env {

@@ -36,6 +36,11 @@ pub fn sqlx_url(url: &str) -> String {
 
 /// Creates a database with a random name on the server; returns its URL.
 pub fn create_database(server: &str, tag: &str) -> String {
+    create_database_with(server, tag, "")
+}
+
+/// [`create_database`] with options (`CHARACTER SET utf8`: Spryker's).
+pub fn create_database_with(server: &str, tag: &str, options: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -45,7 +50,7 @@ pub fn create_database(server: &str, tag: &str) -> String {
         let mut conn = sqlx::MySqlConnection::connect(&sqlx_url(server))
             .await
             .unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE `{name}`"))
+        sqlx::raw_sql(&format!("CREATE DATABASE `{name}` {options}"))
             .execute(&mut conn)
             .await
             .unwrap();
@@ -61,4 +66,27 @@ pub fn create_database(server: &str, tag: &str) -> String {
         Some(q) => format!("{scheme}://{host}/{name}?{q}"),
         None => format!("{scheme}://{host}/{name}"),
     }
+}
+
+/// Runs SQL statements (several, `;`-separated) on `url`.
+pub fn execute(url: &str, sql: &'static str) {
+    block_on(async {
+        let mut conn = sqlx::MySqlConnection::connect(&sqlx_url(url))
+            .await
+            .unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    })
+}
+
+/// The first column of the first row of a query, as an integer.
+pub fn scalar(url: &str, sql: &str) -> i64 {
+    block_on(async {
+        let mut conn = sqlx::MySqlConnection::connect(&sqlx_url(url))
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        n
+    })
 }
