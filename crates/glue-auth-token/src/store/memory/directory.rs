@@ -94,7 +94,10 @@ impl MemoryDirectory {
     /// actively assigned to warehouse 1 (`Warehouse1`, uuid
     /// `834b3731-02d4-5d6f-9a61-d63ae5e70517`); warehouse 2 (`Warehouse2`)
     /// exists without an assignment. Warehouse uuids are Spryker's for their
-    /// ids ([`uuid_for`]).
+    /// ids ([`uuid_for`]). A second user, `unassigned@spryker.com` /
+    /// `change123` (`id_user` 13, uuid
+    /// `00000000-0000-0000-0000-000000000013`), has no warehouse assignment:
+    /// the user whose `POST /warehouse-tokens` is `403` `5101`.
     pub fn demo() -> Self {
         let dir = Self::new();
         for (id, name) in [(1, "Warehouse1"), (2, "Warehouse2")] {
@@ -115,6 +118,15 @@ impl MemoryDirectory {
             user_reference: None,
         });
         dir.assign("0d743cc3-a772-5145-971e-d4018ee7a489", 1, true);
+        dir.insert_user(UserRecord {
+            id_user: 13,
+            uuid: "00000000-0000-0000-0000-000000000013".into(),
+            username: "unassigned@spryker.com".into(),
+            password_hash: PasswordHash::new(DEMO_HASH),
+            status: UserStatus::Active,
+            is_warehouse_user: false,
+            user_reference: None,
+        });
         dir
     }
 
