@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 };
 
 use crate::assign_sql::AssignSql;
+use crate::codes::CodeSql;
 use crate::error::{SqlError, Timeout, sql_error, store_error};
 use crate::migrate;
 use crate::redact::redact_url;
@@ -80,6 +81,7 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) sql: Sql,
     pub(crate) assign: AssignSql,
+    pub(crate) codes: CodeSql,
     pub(crate) dialect: Dialect,
     pub(crate) layout: Layout,
     pub(crate) status: StatusColumn,
@@ -360,6 +362,7 @@ impl SqlStoreBuilder {
                 pool,
                 sql: Sql::new(dialect, spryker, precision),
                 assign: AssignSql::new(dialect),
+                codes: CodeSql::new(dialect),
                 dialect,
                 layout: self.layout,
                 status,
