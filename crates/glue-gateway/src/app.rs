@@ -164,7 +164,11 @@ fn build_token_server(
         .refresh_grant(s.refresh_grant)
         .body_limit(s.token_body_limit)
         .throttle(s.throttle)
-        .hashing(s.hashing);
+        .hashing(s.hashing)
+        .plain_pkce(s.plain_pkce);
+    for (client, uri) in &s.redirect_uris {
+        b = b.redirect_uris(client, [uri]);
+    }
     if let Some(h) = &s.client_ip_header {
         b = b.client_address(ClientAddress::trusted_header(h.clone()));
     }
