@@ -121,8 +121,21 @@ fn code_flow_through_the_gateway() {
 }
 
 #[test]
-fn no_redirect_uri_is_invalid_client_and_bad_settings_stop_the_start() {
+fn demo_redirect_uris_and_bad_settings() {
+    // Demo mode registers the demo page's loopback URIs (any port) unless
+    // redirect URIs are configured; others are invalid_client.
     let gw = Gateway::start(&["--database-url", "memory:"]);
+    assert_eq!(authorize(&gw, DEMO_PASSWORD).status, 200);
+    let page = gw.get("/demo/").send();
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("app.js"));
+    drop(gw);
+    let gw = Gateway::start(&[
+        "--database-url",
+        "memory:",
+        "--redirect-uris",
+        "https://app.example/cb",
+    ]);
     let res = authorize(&gw, DEMO_PASSWORD);
     assert_eq!(res.status, 400);
     assert_eq!(res.json()[0]["code"], "invalid_client");
