@@ -24,6 +24,9 @@ export class Unreachable extends Error {}
 
 export function createApi(base) {
   let token = null;
+  // The last code exchange, kept (in memory) only to show that a replay is
+  // refused.
+  let lastExchange = null;
 
   async function request(method, path, { body, contentType, auth = true } = {}) {
     const headers = { Accept: JSON_API };
@@ -72,26 +75,16 @@ export function createApi(base) {
       if (!first || first.state !== state || typeof first.code !== "string") {
         throw new ApiError(400, [{ message: "The authorization answer does not match this login." }]);
       }
-      const tokens = await request("POST", "/token", {
-        auth: false,
-        contentType: FORM,
-        body: form({
-          grant_type: "authorization_code", client_id: "frontend", code: first.code,
-          redirect_uri: redirectUri, code_verifier: verifier,
-        }),
+      lastExchange = form({
+        grant_type: "authorization_code", client_id: "frontend", code: first.code,
+        redirect_uri: redirectUri, code_verifier: verifier,
       });
+      const tokens = await request("POST", "/token", { auth: false, contentType: FORM, body: lastExchange });
       token = tokens.access_token;
-      return first.code;
     },
 
-    /** Replays a code (for the tests: the gateway must refuse it). */
-    async replay(code) {
-      const redirectUri = location.origin + location.pathname;
-      return request("POST", "/token", {
-        auth: false, contentType: FORM,
-        body: form({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: "x".repeat(43) }),
-      });
-    },
+    /** Sends the last code exchange again, verbatim: the gateway must refuse it. */
+    replay: () => request("POST", "/token", { auth: false, contentType: FORM, body: lastExchange }),
 
     assignments: () => request("GET", "/warehouse-user-assignments"),
     activate: (id) => request("PATCH", `/warehouse-user-assignments/${encodeURIComponent(id)}`, {
@@ -103,7 +96,7 @@ export function createApi(base) {
     start: (id) => request("POST", `/picking-lists/${encodeURIComponent(id)}/start-picking?${INCLUDE}`, {
       contentType: JSON_API, body: JSON.stringify({ data: { type: "start-picking" } }),
     }),
-    pick: (listId, items) => request("PATCH", `/picking-lists/${encodeURIComponent(listId)}/picking-list-items`, {
+    pick: (listId, items) => request("PATCH", `/picking-lists/${encodeURIComponent(listId)}/picking-list-items?${INCLUDE}`, {
       contentType: JSON_API,
       body: JSON.stringify({ data: items.map((i) => ({
         id: i.id, type: "picking-list-items",

@@ -47,8 +47,6 @@ function fail(e) {
   say("error", String(e && e.message ? e.message : e));
 }
 
-let lastCode = null;
-
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   say("", "");
@@ -57,7 +55,7 @@ $("login-form").addEventListener("submit", async (ev) => {
     const username = $("username").value;
     const password = $("password").value;
     $("password").value = "";
-    lastCode = await api.login(username, password);
+    await api.login(username, password);
     $("who").textContent = username;
     say("ok", "Logged in.");
     await loadWarehouses();
@@ -75,15 +73,16 @@ $("logout").addEventListener("click", () => {
   say("ok", "Logged out.");
 });
 
-// For the browser tests: replay the last authorization code (it must be refused).
-window.glueDemoReplay = async () => {
+// The last code exchange sent again: the gateway must refuse the spent code
+// (a button for the demo and the browser tests).
+$("replay").addEventListener("click", async () => {
   try {
-    await api.replay(lastCode);
-    say("ok", "Replayed code accepted?!");
+    await api.replay();
+    say("error", "The gateway accepted a replayed authorization code.");
   } catch (e) {
     fail(e);
   }
-};
+});
 
 async function loadWarehouses() {
   const doc = await api.assignments();
@@ -132,7 +131,7 @@ function renderList(doc, list) {
   const items = related(doc, list, "picking-list-items");
   const order = items.length ? related(doc, items[0], "sales-orders")[0] : null;
   const box = el("div", { class: "list", "data-list": list.id },
-    el("strong", {}, `Pick list ${list.id.slice(0, 8)}`), " ",
+    el("strong", {}, `Pick list …${list.id.slice(-6)}`), " ",
     el("span", { class: "muted status" }, list.attributes.status),
     order ? el("div", { class: "muted" }, `Order ${order.attributes.orderReference}`) : "");
   for (const item of items) {
@@ -140,11 +139,13 @@ function renderList(doc, list) {
     const images = product ? related(doc, product, "concrete-product-image-sets")[0] : null;
     const img = images && images.attributes.imageSets?.[0]?.images?.[0]?.externalUrlSmall;
     const a = item.attributes;
-    box.append(el("div", { class: "item" },
-      img ? el("img", { src: img, alt: "" }) : el("img", { alt: "" }),
+    box.append(el("div", { class: "item", "data-item": item.id },
+      // A grey tile when the image cannot load (no network in the demo).
+      img ? el("img", { src: img, alt: "", onerror: (ev) => ev.target.replaceWith(el("div", { class: "tile" })) })
+        : el("div", { class: "tile" }),
       el("div", {}, el("div", {}, product ? product.attributes.name : a.orderItem.name),
-        el("div", { class: "muted" }, `${product ? product.attributes.sku : a.orderItem.sku} · ` +
-          `${a.numberOfPicked} of ${a.quantity} picked`))));
+        el("div", { class: "muted" }, `${product ? product.attributes.sku : a.orderItem.sku} · `,
+          el("span", { class: "count" }, `${a.numberOfPicked} of ${a.quantity} picked`)))));
   }
   const status = list.attributes.status;
   if (status === "ready-for-picking") {
@@ -170,10 +171,10 @@ async function start(id) {
 
 async function finish(id, items) {
   try {
-    await api.pick(id, items.map((i) => ({ id: i.id, picked: i.attributes.quantity, notPicked: 0 })));
-    const box = $("lists").querySelector(`[data-list="${CSS.escape(id)}"]`);
-    box.querySelector(".status").textContent = "picking-finished";
-    box.querySelector(".finish").replaceWith(el("div", { class: "ok" }, "Picking finished."));
+    const doc = await api.pick(id, items.map((i) => ({ id: i.id, picked: i.attributes.quantity, notPicked: 0 })));
+    // Glue answers the picking list, as an array, with the items included (SPEC §7).
+    const list = Array.isArray(doc.data) ? doc.data[0] : doc.data;
+    $("lists").replaceChildren(renderList(doc, list));
     say("ok", "Pick list finished.");
   } catch (e) {
     fail(e);
