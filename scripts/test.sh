@@ -17,6 +17,9 @@
 # too, for the shared login throttle of glue-auth-redis and the gateway;
 # GLUE_NO_REDIS=1: none, the Redis tests print SKIPPED and pass.
 #
+# Last, the browser tests (scripts/browser-test.sh, tests/browser/): the
+# fulfillment demo page in headless Chromium against the gateway binary.
+#
 # This is the test command README.md gives; .ci/run calls it unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +28,17 @@ test=(cargo test --workspace --all-features --no-fail-fast "$@")
 if [[ "${GLUE_NO_REDIS:-}" != 1 ]]; then
     test=(bash scripts/with-redis.sh "${test[@]}")
 fi
+status=0
 if [[ "${GLUE_NO_POSTGRES:-}" == 1 ]]; then
-    exec "${test[@]}"
+    "${test[@]}" || status=$?
+elif [[ "${GLUE_NO_MARIADB:-}" == 1 ]]; then
+    bash scripts/with-postgres.sh "${test[@]}" || status=$?
+else
+    bash scripts/with-postgres.sh bash scripts/with-mariadb.sh "${test[@]}" || status=$?
 fi
-if [[ "${GLUE_NO_MARIADB:-}" == 1 ]]; then
-    exec bash scripts/with-postgres.sh "${test[@]}"
-fi
-exec bash scripts/with-postgres.sh bash scripts/with-mariadb.sh "${test[@]}"
+
+# Then the fulfillment page in headless Chromium (scripts/browser-test.sh:
+# installs Debian's chromium when missing; skips loudly, without failing,
+# only when it cannot; GLUE_NO_BROWSER=1 skips on purpose).
+bash scripts/browser-test.sh || status=$?
+exit "$status"

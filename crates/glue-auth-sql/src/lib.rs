@@ -1,6 +1,6 @@
 //! The store traits of [`glue_auth_token`] on SQL: [`SqlStore`] implements
 //! [`UserDirectory`], [`WarehouseAssignments`], [`AssignmentStore`],
-//! [`RefreshTokens`] and [`AccessTokenLog`] on **SQLite** (a file, the embedded default),
+//! [`RefreshTokens`], [`AuthorizationCodes`] and [`AccessTokenLog`] on **SQLite** (a file, the embedded default),
 //! **PostgreSQL** and **MariaDB/MySQL** (Spryker's two engines, for
 //! deployments with several gateway instances), through one code path, on
 //! Spryker's own tables (SPEC §6):
@@ -125,6 +125,23 @@
 //! revoked, so two gateway instances never both accept one refresh token;
 //! on SQLite the transaction takes the write lock first (`BEGIN IMMEDIATE`).
 //!
+//! # Authorization codes (SPEC §2a)
+//!
+//! [`AuthorizationCodes`] keeps the codes of `POST /authorize` in a table of
+//! our own, `glue_oauth_authorization_code` (migration 2 of the own schema):
+//! the SHA-256 of the code (64 hex digits; the code itself is never stored),
+//! the client, the redirect URI, `user_identifier` and `scopes` as JSON, the
+//! PKCE challenge and method, and the expiry as integer microseconds.
+//! Redeeming is a read then a `DELETE` whose affected-row count decides, so
+//! of concurrent redemptions of one code (on any number of instances)
+//! exactly one wins; each insert first deletes the expired codes. Spryker's
+//! own `spy_oauth_code_flow_auth_code` has no columns for the redirect URI
+//! and the challenge, so on an existing Spryker database ([`Layout::Spryker`],
+//! where nothing is created) the store does not hold codes
+//! ([`SqlStore::holds_authorization_codes`] is false; keep them in memory).
+//! [`SqlStore::redirect_uris`] reads the redirect URIs registered in
+//! `spy_oauth_client.redirect_uri`, on both layouts.
+//!
 //! # Warehouse user assignments
 //!
 //! [`AssignmentStore`] keeps Glue's rules (only warehouse users, existing
@@ -220,6 +237,7 @@
 //! [`RefreshTokens`]: glue_auth_token::store::RefreshTokens
 //! [`RefreshTokens::rotate`]: glue_auth_token::store::RefreshTokens::rotate
 //! [`AccessTokenLog`]: glue_auth_token::store::AccessTokenLog
+//! [`AuthorizationCodes`]: glue_auth_token::store::AuthorizationCodes
 //! [`StoreError::Unavailable`]: glue_auth_token::store::StoreError::Unavailable
 //! [`StoreError::Inconsistent`]: glue_auth_token::store::StoreError::Inconsistent
 
@@ -228,6 +246,7 @@
 mod admin;
 mod assign_sql;
 mod assignments;
+mod codes;
 mod error;
 mod migrate;
 mod redact;

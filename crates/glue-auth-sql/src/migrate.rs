@@ -11,23 +11,44 @@ use crate::error::{SqlError, sql_error};
 use crate::sql::{Dialect, Precision, StatusColumn};
 use crate::store::{Pool, with_pool};
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "spryker tables",
-    include_str!("../migrations/sqlite/0001_spryker_tables.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "spryker tables",
+        include_str!("../migrations/sqlite/0001_spryker_tables.sql"),
+    ),
+    (
+        2,
+        "authorization codes",
+        include_str!("../migrations/sqlite/0002_authorization_codes.sql"),
+    ),
+];
 
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "spryker tables",
-    include_str!("../migrations/postgres/0001_spryker_tables.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "spryker tables",
+        include_str!("../migrations/postgres/0001_spryker_tables.sql"),
+    ),
+    (
+        2,
+        "authorization codes",
+        include_str!("../migrations/postgres/0002_authorization_codes.sql"),
+    ),
+];
 
-const MYSQL: &[(i64, &str, &str)] = &[(
-    1,
-    "spryker tables",
-    include_str!("../migrations/mysql/0001_spryker_tables.sql"),
-)];
+const MYSQL: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "spryker tables",
+        include_str!("../migrations/mysql/0001_spryker_tables.sql"),
+    ),
+    (
+        2,
+        "authorization codes",
+        include_str!("../migrations/mysql/0002_authorization_codes.sql"),
+    ),
+];
 
 /// The migrations of one dialect, compiled into the binary.
 #[derive(Debug)]

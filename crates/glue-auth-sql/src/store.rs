@@ -21,6 +21,7 @@ use sqlx::sqlite::{
 };
 
 use crate::assign_sql::AssignSql;
+use crate::codes::CodeSql;
 use crate::error::{SqlError, Timeout, sql_error, store_error};
 
 /// bcrypt cost without a stored hash to read it from: PHP's before 8.4,
@@ -85,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) sql: Sql,
     pub(crate) assign: AssignSql,
+    pub(crate) codes: CodeSql,
     pub(crate) dialect: Dialect,
     pub(crate) layout: Layout,
     pub(crate) status: StatusColumn,
@@ -370,6 +372,7 @@ impl SqlStoreBuilder {
                 pool,
                 sql: Sql::new(dialect, spryker, precision),
                 assign: AssignSql::new(dialect),
+                codes: CodeSql::new(dialect),
                 dialect,
                 layout: self.layout,
                 status,

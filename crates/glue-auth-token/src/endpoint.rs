@@ -1,4 +1,5 @@
-//! Routing: which endpoint a request names, the answers that need neither
+//! Routing: which endpoint (`/token`, `/authorize`, `/warehouse-tokens`)
+//! a request names, the answers that need neither
 //! body nor store, the body, and `POST /token`'s choice of grant.
 
 use std::future::Future;
@@ -30,6 +31,7 @@ pub(crate) type AnswerFuture = Pin<Box<dyn Future<Output = Response<Bytes>> + Se
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     Token,
+    Authorize,
     WarehouseTokens,
 }
 
@@ -70,6 +72,8 @@ impl Endpoints {
     fn route(&self, path: &str) -> Option<Route> {
         if path_is(path, &self.token_path) {
             Some(Route::Token)
+        } else if path_is(path, &self.authorize_path) {
+            Some(Route::Authorize)
         } else if path_is(path, &self.warehouse_path) {
             Some(Route::WarehouseTokens)
         } else {
@@ -93,6 +97,7 @@ impl Endpoints {
         }
         match route {
             Route::Token => Dispatch::Answer(Box::pin(Arc::clone(self).token(parts, body))),
+            Route::Authorize => Dispatch::Answer(Box::pin(Arc::clone(self).authorize(parts, body))),
             Route::WarehouseTokens => match self.warehouse.caller(&parts) {
                 Ok(user) => Dispatch::Answer(Box::pin(WarehouseExchange::answer(
                     Arc::clone(self),
@@ -149,6 +154,21 @@ impl Endpoints {
         res::unavailable(self.retry_after)
     }
 
+    /// `POST /authorize` (SPEC §2a).
+    async fn authorize<B>(self: Arc<Self>, parts: Parts, body: B) -> Response<Bytes>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let bytes = match self.read_body(body).await {
+            Ok(b) => b,
+            Err(answer) => return answer,
+        };
+        let params = TokenParams::parse(&bytes);
+        drop(bytes);
+        self.code_flow.authorize(&self, &parts, params).await
+    }
+
     /// `POST /token`: the body's parameters choose the grant.
     async fn token<B>(self: Arc<Self>, parts: Parts, body: B) -> Response<Bytes>
     where
@@ -167,6 +187,7 @@ impl Endpoints {
         match (params.grant_type.as_deref(), &self.refresh) {
             (Some("password"), _) => self.password.answer(&self, &parts, params).await,
             (Some("refresh_token"), Some(grant)) => grant.answer(&self, &parts, params).await,
+            (Some("authorization_code"), _) => self.code_flow.exchange(&self, &parts, params).await,
             (other, _) => res::unsupported_grant_type(other.unwrap_or("")),
         }
     }

@@ -4,6 +4,17 @@
 //! - `POST /token`: the password grant (form or JSON body, snake/camel/Pascal
 //!   keys), Spryker's exact success and error bodies, throttling of failed
 //!   logins, and an optional refresh grant with rotation and reuse detection;
+//! - `POST /authorize` and `grant_type=authorization_code` (SPEC §2a): the
+//!   Fulfillment App's login, the authorization-code flow with PKCE S256.
+//!   `/authorize` checks the credentials through the password grant's path
+//!   (same throttle, one bcrypt verification on every path) and answers
+//!   `[{"code":"…","state":…}]`; the code is single use, lives 60 s, is
+//!   stored only as its SHA-256 (an [`AuthorizationCodes`](store::AuthorizationCodes)
+//!   store) and is bound to the client, the redirect URI, the user, the
+//!   scopes and the challenge. Redirect URIs are registered per client
+//!   ([`TokenServerBuilder::redirect_uris`]); loopback URIs match on any port
+//!   (RFC 8252 §7.3); `plain` PKCE is refused unless
+//!   [`TokenServerBuilder::plain_pkce`] allows it;
 //! - `POST /warehouse-tokens`: exchanges a Back Office user token for a
 //!   warehouse token of the user's active warehouse assignment.
 //!
@@ -17,8 +28,8 @@
 //!
 //! ```text
 //! client ─► BearerAuthLayer ─► ScopeLayer ─► TokenEndpointLayer ─► your routes
-//!           validates every    the route      answers /token and
-//!           token, once        table decides  /warehouse-tokens,
+//!           validates every    the route      answers /token,
+//!           token, once        table decides  /authorize and /warehouse-tokens,
 //!                              who may call   forwards the rest
 //! ```
 //!
@@ -191,6 +202,9 @@
 #![forbid(unsafe_code)]
 
 mod client_addr;
+mod code_flow;
+mod code_grant;
+mod config_error;
 mod crypto;
 mod endpoint;
 pub mod future;
@@ -200,6 +214,8 @@ mod layer;
 pub mod login_throttle;
 mod params;
 mod password;
+mod pkce;
+mod redirect;
 mod refresh;
 mod response;
 mod server;
@@ -264,6 +280,7 @@ pub use settings::{
     TokenServerBuilder,
 };
 pub use store::memory::{
-    LoadError, MemoryAccessTokenLog, MemoryDirectory, MemoryRefreshTokens, Warehouse,
+    LoadError, MemoryAccessTokenLog, MemoryAuthorizationCodes, MemoryDirectory,
+    MemoryRefreshTokens, Warehouse,
 };
 pub use throttle::ThrottleSettings;

@@ -22,9 +22,23 @@ pub(crate) struct TokenParams {
     pub(crate) scope: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) refresh_token: Option<Zeroizing<String>>,
+    /// `/authorize` (SPEC §2a): `response_type`.
+    pub(crate) response_type: Option<String>,
+    /// `/authorize` and the code grant: `redirect_uri`.
+    pub(crate) redirect_uri: Option<String>,
+    /// `/authorize`: `code_challenge`.
+    pub(crate) code_challenge: Option<String>,
+    /// `/authorize`: `code_challenge_method`.
+    pub(crate) code_challenge_method: Option<String>,
+    /// `/authorize`: `state`, echoed back.
+    pub(crate) state: Option<String>,
+    /// The code grant: `code`.
+    pub(crate) code: Option<Zeroizing<String>>,
+    /// The code grant: `code_verifier`.
+    pub(crate) code_verifier: Option<Zeroizing<String>>,
     /// A duplicate key, a non-string value or invalid UTF-8 was seen.
     pub(crate) malformed: bool,
-    seen: u8,
+    seen: u16,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -35,6 +49,13 @@ enum Param {
     Scope,
     ClientId,
     RefreshToken,
+    ResponseType,
+    RedirectUri,
+    CodeChallenge,
+    CodeChallengeMethod,
+    State,
+    Code,
+    CodeVerifier,
 }
 
 fn canonical(key: &str) -> Option<Param> {
@@ -45,6 +66,15 @@ fn canonical(key: &str) -> Option<Param> {
         "scope" | "Scope" => Param::Scope,
         "client_id" | "clientId" | "ClientId" => Param::ClientId,
         "refresh_token" | "refreshToken" | "RefreshToken" => Param::RefreshToken,
+        "response_type" | "responseType" | "ResponseType" => Param::ResponseType,
+        "redirect_uri" | "redirectUri" | "RedirectUri" => Param::RedirectUri,
+        "code_challenge" | "codeChallenge" | "CodeChallenge" => Param::CodeChallenge,
+        "code_challenge_method" | "codeChallengeMethod" | "CodeChallengeMethod" => {
+            Param::CodeChallengeMethod
+        }
+        "state" | "State" => Param::State,
+        "code" | "Code" => Param::Code,
+        "code_verifier" | "codeVerifier" | "CodeVerifier" => Param::CodeVerifier,
         _ => return None,
     })
 }
@@ -59,7 +89,7 @@ impl TokenParams {
     }
 
     fn set(&mut self, param: Param, value: Option<String>) {
-        let bit = 1u8 << (param as u8);
+        let bit = 1u16 << (param as u16);
         if self.seen & bit != 0 {
             self.malformed = true;
             return;
@@ -72,6 +102,13 @@ impl TokenParams {
             Param::Scope => self.scope = value,
             Param::ClientId => self.client_id = value,
             Param::RefreshToken => self.refresh_token = value.map(Zeroizing::new),
+            Param::ResponseType => self.response_type = value,
+            Param::RedirectUri => self.redirect_uri = value,
+            Param::CodeChallenge => self.code_challenge = value,
+            Param::CodeChallengeMethod => self.code_challenge_method = value,
+            Param::State => self.state = value,
+            Param::Code => self.code = value.map(Zeroizing::new),
+            Param::CodeVerifier => self.code_verifier = value.map(Zeroizing::new),
         }
     }
 
@@ -242,6 +279,23 @@ mod tests {
         assert!(!n.malformed && n.grant_type.is_none());
         // Not an object: read as a form (and finds nothing).
         assert!(p(r#"["grant_type"]"#).grant_type.is_none());
+    }
+
+    #[test]
+    fn code_flow_parameters() {
+        let t = p(
+            "response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&code_challenge=abc&code_challenge_method=S256&state=s%20t&code=c&code_verifier=v",
+        );
+        assert!(!t.malformed);
+        assert_eq!(t.response_type.as_deref(), Some("code"));
+        assert_eq!(t.redirect_uri.as_deref(), Some("http://127.0.0.1/cb"));
+        assert_eq!(t.code_challenge.as_deref(), Some("abc"));
+        assert_eq!(t.code_challenge_method.as_deref(), Some("S256"));
+        assert_eq!(t.state.as_deref(), Some("s t"));
+        assert_eq!(t.code.as_deref().map(String::as_str), Some("c"));
+        assert_eq!(t.code_verifier.as_deref().map(String::as_str), Some("v"));
+        assert!(p("code=a&code=b").malformed);
+        assert!(p(r#"{"codeVerifier":"a","code_verifier":"b"}"#).malformed);
     }
 
     #[test]

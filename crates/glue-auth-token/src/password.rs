@@ -6,6 +6,7 @@ use bytes::Bytes;
 use glue_auth_core::{Principal, UserPrincipal};
 use http::Response;
 use http::request::Parts;
+use zeroize::Zeroizing;
 
 use crate::hashing::HashPool;
 use crate::issue::Failure;
@@ -13,7 +14,7 @@ use crate::login_throttle::{AttemptKeys, UserKey};
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_CREDENTIALS};
 use crate::server::Endpoints;
-use crate::store::{RefreshFamily, UserDirectory, UserStatus};
+use crate::store::{RefreshFamily, UserDirectory, UserRecord, UserStatus};
 
 pub(crate) struct PasswordGrant {
     users: Arc<dyn UserDirectory>,
@@ -41,50 +42,10 @@ impl PasswordGrant {
         let (Some(username), Some(password)) = (params.username.as_deref(), params.password) else {
             return res::invalid_request();
         };
-        let addr = ep.addresses.of(parts, ep.per_address_on());
-        // The attempt holds a place in both counters until it is decided:
-        // a failure on `invalid_grant`, a release on any other outcome
-        // (dropped, also when the request is cancelled).
-        let keys = AttemptKeys {
-            user: Some(UserKey::of(username)),
-            address: addr,
+        let user = match self.authenticate(ep, parts, username, password).await {
+            Ok(u) => u,
+            Err(answer) => return answer,
         };
-        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
-            Ok(a) => a,
-            Err(t) => {
-                let wait = t.retry_after_secs;
-                tracing::info!(retry_after = wait, "token endpoint: login throttled");
-                return res::too_many(wait);
-            }
-        };
-        // A password with NUL is refused (after the same one verification
-        // every other path pays): PHP's bcrypt stops at the NUL, so in Spryker
-        // "change123\0anything" matches "change123", while the Rust crate
-        // hashes every byte. Neither reading is safe to copy; nobody types a
-        // NUL. Passwords over 72 bytes are fine: only their first 72 bytes
-        // are verified, as PHP's `password_verify` does (see `HashPool`).
-        let user = if password.contains('\0') {
-            None
-        } else {
-            match self.users.find_by_username(username).await {
-                Ok(u) => u.filter(|u| u.status == UserStatus::Active),
-                Err(e) => return ep.failure(Failure::Store(e)),
-            }
-        };
-        let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let matched = match self.pool.verify(password, hash).await {
-            Ok(m) => m,
-            Err(_) => return ep.failure(Failure::Busy),
-        };
-        let user = match user {
-            Some(u) if matched => u,
-            _ => {
-                attempt.fail(ep.now()).await;
-                tracing::info!("token endpoint: invalid credentials");
-                return res::oauth("invalid_grant", INVALID_CREDENTIALS);
-            }
-        };
-        attempt.succeed().await;
         let scopes = ep.issuer.user_scopes(&user);
         let principal = Principal::User(UserPrincipal::new(
             user.id_user,
@@ -104,5 +65,65 @@ impl PasswordGrant {
         }
         tracing::info!(id_user = user.id_user, "token endpoint: user logged in");
         res::token_success(ep.issuer.compatibility.response_style, &minted)
+    }
+
+    /// Checks a username and password, for the password grant and for
+    /// `POST /authorize` alike: the same throttle (an attempt holds a place
+    /// until decided; `invalid_grant` counts as a failure, success clears the
+    /// username), one bcrypt verification on every path (unknown, blocked,
+    /// deleted users and NUL passwords against the dummy hash), the same
+    /// answers (`invalid_grant`, 429, 503).
+    pub(crate) async fn authenticate(
+        &self,
+        ep: &Endpoints,
+        parts: &Parts,
+        username: &str,
+        password: Zeroizing<String>,
+    ) -> Result<UserRecord, Response<Bytes>> {
+        let addr = ep.addresses.of(parts, ep.per_address_on());
+        // The attempt holds a place in both counters until it is decided:
+        // a failure on `invalid_grant`, a release on any other outcome
+        // (dropped, also when the request is cancelled).
+        let keys = AttemptKeys {
+            user: Some(UserKey::of(username)),
+            address: addr,
+        };
+        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
+            Ok(a) => a,
+            Err(t) => {
+                let wait = t.retry_after_secs;
+                tracing::info!(retry_after = wait, "token endpoint: login throttled");
+                return Err(res::too_many(wait));
+            }
+        };
+        // A password with NUL is refused (after the same one verification
+        // every other path pays): PHP's bcrypt stops at the NUL, so in Spryker
+        // "change123\0anything" matches "change123", while the Rust crate
+        // hashes every byte. Neither reading is safe to copy; nobody types a
+        // NUL. Passwords over 72 bytes are fine: only their first 72 bytes
+        // are verified, as PHP's `password_verify` does (see `HashPool`).
+        let user = if password.contains('\0') {
+            None
+        } else {
+            match self.users.find_by_username(username).await {
+                Ok(u) => u.filter(|u| u.status == UserStatus::Active),
+                Err(e) => return Err(ep.failure(Failure::Store(e))),
+            }
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let matched = match self.pool.verify(password, hash).await {
+            Ok(m) => m,
+            Err(_) => return Err(ep.failure(Failure::Busy)),
+        };
+        let user = match user {
+            Some(u) if matched => u,
+            _ => {
+                attempt.fail(ep.now()).await;
+                tracing::info!("token endpoint: invalid credentials");
+                return Err(res::oauth("invalid_grant", INVALID_CREDENTIALS));
+            }
+        };
+        attempt.succeed().await;
+        Ok(user)
     }
 }

@@ -17,6 +17,8 @@ pub(crate) const INVALID_CREDENTIALS: &str = "The user credentials were incorrec
 pub(crate) const INVALID_REFRESH: &str = "The refresh token is invalid.";
 /// `invalid_client`'s message.
 pub(crate) const INVALID_CLIENT: &str = "Client authentication failed";
+/// `invalid_scope`'s message (`POST /authorize`).
+pub(crate) const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed";
 /// 429's message.
 pub(crate) const TOO_MANY: &str = "Too many unsuccessful login attempts.";
 
@@ -154,6 +156,21 @@ pub(crate) fn warehouse_success(minted: &Minted) -> Response<Bytes> {
     }];
     json(
         StatusCode::CREATED,
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+}
+
+#[derive(Serialize)]
+struct AuthorizeBody<'a> {
+    code: &'a str,
+    state: Option<&'a str>,
+}
+
+/// `/authorize` success: 200, `[{"code":"…","state":<sent or null>}]`.
+pub(crate) fn authorize_success(code: &str, state: Option<&str>) -> Response<Bytes> {
+    let body = [AuthorizeBody { code, state }];
+    json(
+        StatusCode::OK,
         serde_json::to_vec(&body).unwrap_or_default(),
     )
 }

@@ -8,26 +8,28 @@ use glue_auth_core::{Clock, NumericDate, SystemClock};
 use glue_auth_jwt::Signer;
 
 use crate::client_addr::AddressSource;
+use crate::code_flow::CodeFlow;
 use crate::hashing::HashPool;
 use crate::issue::Issuer;
 use crate::login_throttle::{LoginThrottle, MemoryThrottle};
 use crate::password::PasswordGrant;
 use crate::refresh::RefreshGrant;
 use crate::settings::ConfigError;
-use crate::store::memory::MemoryRefreshTokens;
+use crate::store::memory::{MemoryAuthorizationCodes, MemoryRefreshTokens};
 use crate::store::{UserDirectory, WarehouseAssignments};
 use crate::warehouse::WarehouseExchange;
 use crate::{TokenEndpointLayer, TokenServerBuilder};
 
 /// The token endpoints of Spryker's Glue Backend API: `POST /token` (password
-/// grant; optionally, refresh grant) and `POST /warehouse-tokens`.
+/// and authorization-code grants; optionally, refresh grant), `POST /authorize`
+/// (the code flow's login, SPEC §2a) and `POST /warehouse-tokens`.
 ///
 /// Built once with [`TokenServer::builder`]; cheap to clone (one `Arc`),
 /// `Send + Sync + 'static`. Use it:
 ///
 /// - as a layer **behind** the bearer and scope layers:
 ///   [`TokenServer::layer`] gives a [`TokenEndpointLayer`] that answers the
-///   two routes and forwards everything else untouched;
+///   three routes and forwards everything else untouched;
 /// - as a standalone service: `TokenServer` itself implements
 ///   `tower_service::Service<http::Request<B>>` (for axum's `route_service`);
 ///   requests to other paths get 404 `007`.
@@ -49,6 +51,7 @@ pub struct TokenServer {
 /// endpoint's own state, and what they share (the issuer, the throttle).
 pub(crate) struct Endpoints {
     pub(crate) token_path: Box<str>,
+    pub(crate) authorize_path: Box<str>,
     pub(crate) warehouse_path: Box<str>,
     pub(crate) body_limit: usize,
     pub(crate) retry_after: u32,
@@ -61,6 +64,8 @@ pub(crate) struct Endpoints {
     pub(crate) password: PasswordGrant,
     /// `None` when the refresh grant is off.
     pub(crate) refresh: Option<RefreshGrant>,
+    /// `POST /authorize` and the authorization-code grant.
+    pub(crate) code_flow: CodeFlow,
     pub(crate) warehouse: WarehouseExchange,
 }
 
@@ -115,9 +120,9 @@ impl TokenServer {
 
     pub(crate) fn from_settings(
         b: TokenServerBuilder,
-        token_path: Box<str>,
-        warehouse_path: Box<str>,
+        paths: [Box<str>; 3],
     ) -> Result<TokenServer, ConfigError> {
+        let [token_path, authorize_path, warehouse_path] = paths;
         let clock = b.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let pool = HashPool::new(b.hashing)
             .map_err(|_| ConfigError::InvalidCost(b.hashing.password_cost))?;
@@ -129,6 +134,12 @@ impl TokenServer {
                 ))
             })
         });
+        let code_store = b.authorization_codes.unwrap_or_else(|| {
+            Arc::new(MemoryAuthorizationCodes::with_clock(
+                10_000,
+                SharedClock(Arc::clone(&clock)),
+            ))
+        });
         let issuer = Issuer {
             signer: b.signer,
             lifetimes: b.lifetimes,
@@ -139,6 +150,7 @@ impl TokenServer {
         Ok(TokenServer {
             shared: Arc::new(Endpoints {
                 token_path,
+                authorize_path,
                 warehouse_path,
                 body_limit: b.body_limit,
                 retry_after: b.retry_after.max(1),
@@ -151,6 +163,12 @@ impl TokenServer {
                 issuer,
                 password: PasswordGrant::new(Arc::clone(&b.users), pool),
                 refresh: refresh_store.map(|s| RefreshGrant::new(s, Arc::clone(&b.users))),
+                code_flow: CodeFlow {
+                    store: code_store,
+                    redirects: b.redirect_uris,
+                    plain_pkce: b.plain_pkce,
+                    ttl: b.code_lifetime,
+                },
                 warehouse: WarehouseExchange::new(
                     b.users,
                     b.assignments,
@@ -185,6 +203,7 @@ impl fmt::Debug for TokenServer {
         let s = &*self.shared;
         f.debug_struct("TokenServer")
             .field("token_path", &s.token_path)
+            .field("authorize_path", &s.authorize_path)
             .field("warehouse_path", &s.warehouse_path)
             .field("clients", &s.clients)
             .field("signer", &s.issuer.signer)

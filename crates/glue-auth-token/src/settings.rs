@@ -8,7 +8,11 @@ use std::time::Duration;
 use glue_auth_core::{Clock, UnauthenticatedStatus};
 use glue_auth_jwt::Signer;
 
-use crate::store::{AccessTokenLog, RefreshTokens, UserDirectory, WarehouseAssignments};
+pub use crate::config_error::ConfigError;
+use crate::redirect::{self, RedirectUris};
+use crate::store::{
+    AccessTokenLog, AuthorizationCodes, RefreshTokens, UserDirectory, WarehouseAssignments,
+};
 use crate::{ClientAddress, LoginThrottle, ThrottleSettings, TokenServer};
 
 /// The shape of a successful `POST /token` answer (SPEC §2).
@@ -96,51 +100,17 @@ pub struct Compatibility {
     pub unauthenticated_status: UnauthenticatedStatus,
 }
 
-/// Why a [`TokenServerBuilder`] refused its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A route path must start with `/`, be longer than `/`, and contain no
-    /// trailing slash, query or fragment.
-    InvalidPath(String),
-    /// `/token` and `/warehouse-tokens` must differ.
-    SamePath,
-    /// At least one OAuth client id is required, and none may be empty.
-    NoClient,
-    /// A TTL or the throttling window is shorter than one second.
-    ZeroDuration(&'static str),
-    /// A limit that must be positive is zero.
-    ZeroLimit(&'static str),
-    /// bcrypt costs run from 4 to 31.
-    InvalidCost(u32),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::InvalidPath(p) => write!(
-                f,
-                "invalid route path {p:?}: it must start with '/', not end with '/', and have no query"
-            ),
-            ConfigError::SamePath => f.write_str("the token and warehouse-token paths are equal"),
-            ConfigError::NoClient => {
-                f.write_str("at least one non-empty OAuth client id is required")
-            }
-            ConfigError::ZeroDuration(what) => write!(f, "{what} must be at least one second"),
-            ConfigError::ZeroLimit(what) => write!(f, "{what} must be positive"),
-            ConfigError::InvalidCost(c) => write!(f, "bcrypt cost {c} is outside 4..=31"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// Settings of a [`TokenServer`]; see each method for its default.
 pub struct TokenServerBuilder {
     pub(crate) signer: Signer,
     pub(crate) users: Arc<dyn UserDirectory>,
     pub(crate) assignments: Arc<dyn WarehouseAssignments>,
     pub(crate) refresh_tokens: Option<Arc<dyn RefreshTokens>>,
+    pub(crate) authorization_codes: Option<Arc<dyn AuthorizationCodes>>,
+    pub(crate) redirect_uris: RedirectUris,
+    pub(crate) plain_pkce: bool,
+    pub(crate) code_lifetime: Duration,
+    pub(crate) authorize_path: String,
     pub(crate) access_log: Option<Arc<dyn AccessTokenLog>>,
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) token_path: String,
@@ -162,7 +132,11 @@ impl fmt::Debug for TokenServerBuilder {
         f.debug_struct("TokenServerBuilder")
             .field("signer", &self.signer)
             .field("token_path", &self.token_path)
+            .field("authorize_path", &self.authorize_path)
             .field("warehouse_path", &self.warehouse_path)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("plain_pkce", &self.plain_pkce)
+            .field("code_lifetime", &self.code_lifetime)
             .field("clients", &self.clients)
             .field("refresh_grant", &self.refresh_grant)
             .field("compatibility", &self.compatibility)
@@ -184,6 +158,11 @@ impl TokenServerBuilder {
             users,
             assignments,
             refresh_tokens: None,
+            authorization_codes: None,
+            redirect_uris: RedirectUris::default(),
+            plain_pkce: false,
+            code_lifetime: Duration::from_secs(60),
+            authorize_path: "/authorize".into(),
             access_log: None,
             clock: None,
             token_path: "/token".into(),
@@ -211,6 +190,56 @@ impl TokenServerBuilder {
     /// never be redeemed, and nothing fills the store.
     pub fn refresh_tokens(mut self, store: impl RefreshTokens + 'static) -> Self {
         self.refresh_tokens = Some(Arc::new(store));
+        self
+    }
+
+    /// Authorization-code storage for `POST /authorize` and the
+    /// `authorization_code` grant (SPEC §2a). Default: a
+    /// [`MemoryAuthorizationCodes`](crate::MemoryAuthorizationCodes) of
+    /// 10 000 codes on the server's clock. Several gateway instances behind
+    /// one load balancer need a shared store (`glue-auth-sql`).
+    pub fn authorization_codes(mut self, store: impl AuthorizationCodes + 'static) -> Self {
+        self.authorization_codes = Some(Arc::new(store));
+        self
+    }
+
+    /// Registers redirect URIs of a client for the code flow
+    /// (`spy_oauth_client.redirect_uri`). A client without one answers
+    /// `invalid_client` at `/authorize` (Spryker: 500). A request's
+    /// `redirect_uri` must equal a registered one, except that a loopback
+    /// URI (`http://127.0.0.1`, `http://[::1]`, `http://localhost`) matches
+    /// on any port (RFC 8252 §7.3). May be called several times. Default:
+    /// none.
+    pub fn redirect_uris<I, S>(mut self, client: &str, uris: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for uri in uris {
+            self.redirect_uris.add(client, uri.as_ref());
+        }
+        self
+    }
+
+    /// Accept `code_challenge_method=plain` (or none, which means plain).
+    /// Default: off, `invalid_request`: only `S256` (RFC 9700 §2.1.1;
+    /// Spryker accepts plain).
+    pub fn plain_pkce(mut self, allow: bool) -> Self {
+        self.plain_pkce = allow;
+        self
+    }
+
+    /// How long an authorization code can be redeemed. Default 60 s
+    /// (Spryker's).
+    pub fn code_lifetime(mut self, ttl: Duration) -> Self {
+        self.code_lifetime = ttl;
+        self
+    }
+
+    /// The code flow's login route. Default `/authorize`; the same path with
+    /// a trailing slash matches too.
+    pub fn authorize_path(mut self, path: impl Into<String>) -> Self {
+        self.authorize_path = path.into();
         self
     }
 
@@ -327,12 +356,30 @@ impl TokenServerBuilder {
     /// (one bcrypt hash at [`HashingSettings::password_cost`]).
     pub fn build(self) -> Result<TokenServer, ConfigError> {
         let token_path = check_path(&self.token_path)?;
+        let authorize_path = check_path(&self.authorize_path)?;
         let warehouse_path = check_path(&self.warehouse_path)?;
-        if token_path == warehouse_path {
+        if token_path == warehouse_path
+            || token_path == authorize_path
+            || authorize_path == warehouse_path
+        {
             return Err(ConfigError::SamePath);
         }
         if self.clients.is_empty() || self.clients.iter().any(String::is_empty) {
             return Err(ConfigError::NoClient);
+        }
+        if let Some(c) = self
+            .redirect_uris
+            .clients()
+            .find(|c| !self.clients.iter().any(|k| k == c))
+        {
+            return Err(ConfigError::UnknownClient(c.to_owned()));
+        }
+        if let Some(u) = self
+            .redirect_uris
+            .uris()
+            .find(|u| !redirect::registrable(u))
+        {
+            return Err(ConfigError::InvalidRedirectUri(u.to_owned()));
         }
         let l = self.lifetimes;
         let throttle = match &self.login_throttle {
@@ -344,6 +391,7 @@ impl TokenServerBuilder {
             ("the warehouse token TTL", l.warehouse),
             ("the refresh token TTL", l.refresh),
             ("the throttling window", throttle.window),
+            ("the authorization code lifetime", self.code_lifetime),
         ] {
             if d < Duration::from_secs(1) {
                 return Err(ConfigError::ZeroDuration(what));
@@ -363,7 +411,7 @@ impl TokenServerBuilder {
                 return Err(ConfigError::InvalidCost(cost));
             }
         }
-        TokenServer::from_settings(self, token_path, warehouse_path)
+        TokenServer::from_settings(self, [token_path, authorize_path, warehouse_path])
     }
 }
 

@@ -19,6 +19,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::flow;
 use common::*;
 use glue_auth_token::store::{PasswordHash, UserStatus};
 
@@ -27,19 +28,49 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Which route the logins go to.
+#[derive(Clone, Copy, Debug)]
+enum Route {
+    Token,
+    Authorize,
+}
+
+async fn attempt(s: &Setup, route: Route, user: &str) -> Answer {
+    match route {
+        Route::Token => login(&s.server, user, "wrong-password").await,
+        Route::Authorize => {
+            let params = flow::with(flow::authorize_params(), "username", Some(user));
+            let params = flow::with(params, "password", Some("wrong-password"));
+            flow::authorize(s, &params).await
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_costs_the_same_as_a_wrong_password() {
+    same_cost_on_every_path(Route::Token).await;
+}
+
+/// SPEC §2a: credentials on `/authorize` cost one verification on every path
+/// too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_unknown_user_costs_the_same_as_a_wrong_password() {
+    same_cost_on_every_path(Route::Authorize).await;
+}
+
+async fn same_cost_on_every_path(route: Route) {
     const COST: u32 = 8;
     let s = setup_with(|b| {
-        b.hashing(HashingSettings {
-            password_cost: COST,
-            ..HashingSettings::default()
-        })
-        .throttle(glue_auth_token::ThrottleSettings {
-            per_username: 0,
-            per_address: 0,
-            ..Default::default()
-        })
+        flow::flow(b)
+            .hashing(HashingSettings {
+                password_cost: COST,
+                ..HashingSettings::default()
+            })
+            .throttle(glue_auth_token::ThrottleSettings {
+                per_username: 0,
+                per_address: 0,
+                ..Default::default()
+            })
     });
     let mut sonia = s.dir.user(SONIA).unwrap();
     sonia.password_hash = PasswordHash::new(bcrypt::hash(PASSWORD, COST).unwrap());
@@ -50,8 +81,8 @@ async fn unknown_user_costs_the_same_as_a_wrong_password() {
 
     // Warm up.
     for _ in 0..3 {
-        login(&s.server, SONIA, "wrong").await;
-        login(&s.server, "ghost@spryker.com", "wrong").await;
+        attempt(&s, route, SONIA).await;
+        attempt(&s, route, "ghost@spryker.com").await;
     }
     let (mut wrong, mut unknown, mut inactive) = (Vec::new(), Vec::new(), Vec::new());
     let (mut unknown_ratio, mut inactive_ratio) = (Vec::new(), Vec::new());
@@ -64,9 +95,9 @@ async fn unknown_user_costs_the_same_as_a_wrong_password() {
         for k in 0..3 {
             let (user, took) = &mut round[(i + k) % 3];
             let t = Instant::now();
-            let a = login(&s.server, user, "wrong-password").await;
+            let a = attempt(&s, route, user).await;
             *took = t.elapsed();
-            assert_eq!(a.status, 400);
+            a.is(400, INVALID_GRANT);
         }
         let [(_, w), (_, u), (_, b)] = round;
         wrong.push(w);
@@ -76,11 +107,11 @@ async fn unknown_user_costs_the_same_as_a_wrong_password() {
         inactive_ratio.push(b.as_secs_f64() / w.as_secs_f64());
     }
     let (w, u, b) = (median(wrong), median(unknown), median(inactive));
-    eprintln!("medians: wrong password {w:?}, unknown user {u:?}, blocked user {b:?}");
+    eprintln!("{route:?} medians: wrong password {w:?}, unknown user {u:?}, blocked user {b:?}");
     for (name, mut ratios) in [("unknown", unknown_ratio), ("blocked", inactive_ratio)] {
         ratios.sort_by(f64::total_cmp);
         let ratio = ratios[ratios.len() / 2];
-        eprintln!("median paired ratio {name}/wrong: {ratio:.3}");
+        eprintln!("{route:?} median paired ratio {name}/wrong: {ratio:.3}");
         assert!(
             (0.85..=1.15).contains(&ratio),
             "{name} user / wrong password, median of paired ratios {ratio:.3} (medians {u:?} / {b:?} vs {w:?})"

@@ -24,7 +24,7 @@ use glue_auth_scope::{Policy, ScopeLayer, SprykerBackend};
 use glue_auth_token::{ClientAddress, SigningKey, TokenServer};
 use http::header::{
     ACCEPT, ACCEPT_LANGUAGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE,
-    PROXY_AUTHORIZATION,
+    PROXY_AUTHORIZATION, RETRY_AFTER,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
@@ -171,6 +171,14 @@ pub(crate) fn redis_throttle(
         .map_err(|e| ConfigError::new("redis_url", e.to_string()))
 }
 
+/// The demo page's redirect URIs, registered in demo mode when none are
+/// configured.
+const DEMO_REDIRECT_URIS: [&str; 3] = [
+    "http://127.0.0.1/demo/",
+    "http://localhost/demo/",
+    "http://[::1]/demo/",
+];
+
 fn build_token_server(
     s: &Settings,
     key: SigningKey,
@@ -185,7 +193,16 @@ fn build_token_server(
         .refresh_grant(s.refresh_grant)
         .body_limit(s.token_body_limit)
         .throttle(s.throttle)
-        .hashing(s.hashing);
+        .hashing(s.hashing)
+        .plain_pkce(s.plain_pkce);
+    for (client, uri) in &s.redirect_uris {
+        b = b.redirect_uris(client, [uri]);
+    }
+    // Demo mode without configured redirect URIs: the demo page's, on any
+    // loopback origin and port (`/demo/` here, or a second origin).
+    if s.upstream.is_none() && s.redirect_uris.is_empty() {
+        b = b.redirect_uris(&s.client_ids[0], DEMO_REDIRECT_URIS);
+    }
     if let Some(h) = &s.client_ip_header {
         b = b.client_address(ClientAddress::trusted_header(h.clone()));
     }
@@ -232,6 +249,9 @@ fn cors_layer(s: &Settings) -> Option<CorsLayer> {
                 Method::OPTIONS,
             ])
             .allow_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT, ACCEPT_LANGUAGE])
+            // A browser page shows a 429's wait (SPEC §2a): without this it
+            // cannot read the header cross-origin.
+            .expose_headers([RETRY_AFTER])
             .allow_credentials(false),
     )
 }

@@ -346,6 +346,25 @@ pub(crate) struct Options {
     )]
     pub(crate) client_ids: Option<Vec<String>>,
 
+    /// Redirect URIs of the code flow (`POST /authorize`, SPEC §2a), comma
+    /// separated, each `client=uri`, or a bare URI for the default client.
+    /// Loopback URIs (http://127.0.0.1, http://[::1], http://localhost)
+    /// match on any port. Added to those of spy_oauth_client.redirect_uri.
+    /// Default: none (`/authorize` answers invalid_client).
+    #[arg(
+        long,
+        env = "GLUE_GATEWAY_REDIRECT_URIS",
+        value_name = "URIS",
+        value_delimiter = ','
+    )]
+    pub(crate) redirect_uris: Option<Vec<String>>,
+
+    /// Accept `code_challenge_method=plain` at `/authorize` (Spryker does;
+    /// RFC 9700 says no). Default false: S256 only.
+    #[arg(long, env = "GLUE_GATEWAY_PLAIN_PKCE", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub(crate) plain_pkce: Option<bool>,
+
     /// Accepted `aud` values, comma separated. Default: empty = not checked.
     #[arg(
         long,
@@ -538,7 +557,7 @@ impl Options {
             public_key, extra_public_key_paths, jwt_kid, kidless_key, key_watch_interval,
             jwks_url, jwks_cooldown, jwks_min_refresh, jwks_max_refresh, users_file, unauthenticated_status,
             token_response, legacy_scopes, refresh_grant, user_token_ttl, warehouse_token_ttl,
-            refresh_token_ttl, client_ids, audiences, leeway, max_token_size,
+            refresh_token_ttl, client_ids, redirect_uris, plain_pkce, audiences, leeway, max_token_size,
             token_cache_capacity, token_body_limit, throttle_per_username,
             throttle_per_address, throttle_window, client_ip_header, redis_url, redis_timeout, redis_key_prefix,
             password_cost, max_concurrent_hashes,
@@ -663,6 +682,9 @@ pub(crate) struct Settings {
     /// `user_token_ttl`, `warehouse_token_ttl`, `refresh_token_ttl`.
     pub(crate) lifetimes: Lifetimes,
     pub(crate) client_ids: Vec<String>,
+    /// `redirect_uris`: (client, URI) pairs.
+    pub(crate) redirect_uris: Vec<(String, String)>,
+    pub(crate) plain_pkce: bool,
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: Duration,
     pub(crate) max_token_size: usize,
@@ -1236,6 +1258,7 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             "needs at least one non-empty client id",
         ));
     }
+    let redirect_uris = redirect_uris(o.redirect_uris.as_deref().unwrap_or_default(), &client_ids)?;
     let audiences = o
         .audiences
         .unwrap_or_default()
@@ -1430,6 +1453,8 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
             refresh: secs(o.refresh_token_ttl, 2_592_000, "refresh_token_ttl", 1)?,
         },
         client_ids,
+        redirect_uris,
+        plain_pkce: o.plain_pkce.unwrap_or(false),
         audiences,
         leeway: secs(o.leeway, 0, "leeway", 0)?,
         max_token_size,
@@ -1463,6 +1488,30 @@ fn check(o: Options) -> Result<Settings, ConfigError> {
         log: o.log,
         log_json,
     })
+}
+
+/// `redirect_uris` entries: `client=uri` (the part before `=` has no `:`
+/// or `/`, so a URI's own `=` never splits it), or a bare URI for the
+/// default client. The URIs themselves are checked by the token server.
+fn redirect_uris(
+    entries: &[String],
+    client_ids: &[String],
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let (client, uri) = match entry.split_once('=') {
+            Some((c, u)) if !c.contains([':', '/']) => (c.trim(), u.trim()),
+            _ => (client_ids[0].as_str(), entry),
+        };
+        if !client_ids.iter().any(|c| c == client) {
+            return Err(ConfigError::new(
+                "redirect_uris",
+                format!("{client:?} is not one of client_ids"),
+            ));
+        }
+        out.push((client.to_owned(), uri.to_owned()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -25,15 +25,16 @@ pub(crate) enum Stores {
         directory: MemoryDirectory,
         refresh_tokens: Arc<MemoryRefreshTokens>,
     },
-    /// SQLite or PostgreSQL.
-    Sql(SqlStore),
+    /// SQLite, PostgreSQL or MariaDB/MySQL, and the redirect URIs read from
+    /// its `spy_oauth_client.redirect_uri` at start (SPEC §2a).
+    Sql(SqlStore, Arc<[(String, Vec<String>)]>),
 }
 
 impl fmt::Debug for Stores {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Stores::Memory { .. } => f.write_str("Stores::Memory"),
-            Stores::Sql(store) => f.debug_tuple("Stores::Sql").field(store).finish(),
+            Stores::Sql(store, _) => f.debug_tuple("Stores::Sql").field(store).finish(),
         }
     }
 }
@@ -186,7 +187,22 @@ impl Stores {
                             .map_err(OpenError::Database)?;
                     }
                 }
-                Ok(Stores::Sql(store))
+                // Only the configured clients' URIs: a Spryker database may
+                // register others (a storefront client, say).
+                let redirect_uris = match store.redirect_uris().await {
+                    Ok(all) => all
+                        .into_iter()
+                        .filter(|(client, _)| client_ids.contains(client))
+                        .collect::<Vec<_>>(),
+                    // An older Spryker schema without the column: no URIs
+                    // from the database (the configured ones still count).
+                    Err(e) if store.layout() == Layout::Spryker => {
+                        tracing::warn!(error = %e, "cannot read spy_oauth_client.redirect_uri");
+                        Vec::new()
+                    }
+                    Err(e) => return Err(OpenError::Database(e)),
+                };
+                Ok(Stores::Sql(store, redirect_uris.into()))
             }
         }
     }
@@ -199,10 +215,21 @@ impl Stores {
                 refresh_tokens,
             } => glue_auth_token::TokenServer::builder(key, directory.clone(), directory.clone())
                 .refresh_tokens(Arc::clone(refresh_tokens)),
-            Stores::Sql(store) => {
-                glue_auth_token::TokenServer::builder(key, store.clone(), store.clone())
-                    .refresh_tokens(store.clone())
-                    .access_token_log(store.clone())
+            Stores::Sql(store, redirect_uris) => {
+                let mut b =
+                    glue_auth_token::TokenServer::builder(key, store.clone(), store.clone())
+                        .refresh_tokens(store.clone())
+                        .access_token_log(store.clone());
+                // Codes in the database when it has our table (several
+                // instances share them); an existing Spryker database has
+                // none, and the token server keeps them in memory.
+                if store.holds_authorization_codes() {
+                    b = b.authorization_codes(store.clone());
+                }
+                for (client, uris) in redirect_uris.iter() {
+                    b = b.redirect_uris(client, uris);
+                }
+                b
             }
         }
     }
@@ -211,7 +238,7 @@ impl Stores {
     pub(crate) fn assignments(&self) -> Arc<dyn WarehouseAssignments> {
         match self {
             Stores::Memory { directory, .. } => Arc::new(directory.clone()),
-            Stores::Sql(store) => Arc::new(store.clone()),
+            Stores::Sql(store, _) => Arc::new(store.clone()),
         }
     }
 
@@ -220,14 +247,14 @@ impl Stores {
     pub(crate) fn assignment_store(&self) -> Arc<dyn AssignmentStore> {
         match self {
             Stores::Memory { directory, .. } => Arc::new(directory.clone()),
-            Stores::Sql(store) => Arc::new(store.clone()),
+            Stores::Sql(store, _) => Arc::new(store.clone()),
         }
     }
 
     /// The SQL store, if any.
     pub(crate) fn sql(&self) -> Option<&SqlStore> {
         match self {
-            Stores::Sql(store) => Some(store),
+            Stores::Sql(store, _) => Some(store),
             Stores::Memory { .. } => None,
         }
     }
@@ -236,7 +263,7 @@ impl Stores {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Stores::Memory { .. } => "memory",
-            Stores::Sql(s) => match s.kind() {
+            Stores::Sql(s, _) => match s.kind() {
                 DatabaseKind::Sqlite => "sqlite",
                 DatabaseKind::Postgres => "postgres",
                 DatabaseKind::Mysql => "mysql",

@@ -1,5 +1,6 @@
 //! What the token endpoints read and write: users, warehouse assignments,
-//! refresh tokens and the access-token log (SPEC §6); and the management of
+//! refresh tokens, authorization codes and the access-token log (SPEC §6,
+//! §2a); and the management of
 //! assignments ([`AssignmentStore`]).
 //!
 //! Every method returns a boxed [`StoreFuture`], so each trait is object safe
@@ -18,11 +19,15 @@ use std::sync::Arc;
 use glue_auth_core::{NumericDate, Principal, Scopes};
 
 mod assignments;
+mod codes;
 pub mod memory;
 
 pub use assignments::{
     Assignment, AssignmentFilter, AssignmentRefusal, AssignmentResult, AssignmentStore,
     MAX_LISTED_ASSIGNMENTS, NewAssignment, Warehouse, WarehouseRef, random_uuid, uuid_for,
+};
+pub use codes::{
+    AuthorizationCodeHash, AuthorizationCodeRecord, AuthorizationCodes, CodeChallengeMethod,
 };
 
 /// The future every store method returns.

@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
+pub mod flow;
+
 use std::convert::Infallible;
 use std::sync::{Arc, LazyLock};
 

@@ -1,7 +1,8 @@
 //! The built-in demo backend, served when the gateway has no upstream:
 //! Spryker's picking lists (SPEC §7, [`picking`]) and warehouse user
 //! assignments ([`assignments`]), JSON:API documents shaped as Glue's
-//! formatter writes them ([`jsonapi`]).
+//! formatter writes them ([`jsonapi`]); and the fulfillment demo page at
+//! `/demo/` ([`page`]).
 //!
 //! Picking lists live in memory (two warehouses, a handful of lists with
 //! items, orders, shipments and products); assignments live in the
@@ -11,6 +12,7 @@
 mod assignments;
 mod catalog;
 mod jsonapi;
+mod page;
 mod picking;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -191,6 +193,9 @@ impl Demo {
         B::Error: Into<BoxError>,
     {
         let path = req.uri().path().to_owned();
+        if let Some(page) = page::serve(req.method(), &path) {
+            return page;
+        }
         let Some(route) = route(&path) else {
             let envelope = Envelope::for_request(req.method(), req.headers());
             return GlueError::NOT_FOUND.to_response(envelope).map(full);

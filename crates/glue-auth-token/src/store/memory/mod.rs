@@ -1,6 +1,7 @@
 //! In-memory stores: for tests, demos and small single-instance deployments.
 
 mod assignments;
+mod codes;
 mod directory;
 mod file;
 mod log;
@@ -9,6 +10,7 @@ mod refresh;
 use std::sync::{Mutex, MutexGuard};
 
 pub use super::Warehouse;
+pub use codes::MemoryAuthorizationCodes;
 pub use directory::MemoryDirectory;
 pub use file::LoadError;
 pub use log::MemoryAccessTokenLog;
