@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! request ─► metrics/access log ─► security headers
-//!         ─► /healthz, /metrics, /.well-known/jwks.json (no auth)
+//!         ─► /healthz, /metrics, /.well-known/jwks.json, /openapi.json (no auth)
 //!         ─► CORS ─► request timeout
 //!         ─► BearerAuth ─► WarehouseCheck ─► Scope ─► TokenEndpoint ─► demo | proxy
 //! ```
@@ -408,6 +408,14 @@ impl Gateway {
                 res.headers_mut().insert(
                     CACHE_CONTROL,
                     HeaderValue::from_static("public, max-age=300"),
+                );
+                Some(res)
+            }
+            crate::openapi::PATH => {
+                let mut res = Response::new(full(crate::openapi::DOCUMENT));
+                res.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(crate::openapi::CONTENT_TYPE),
                 );
                 Some(res)
             }

@@ -15,6 +15,7 @@ mod demo;
 mod files;
 mod keys;
 mod observe;
+mod openapi;
 mod proxy;
 mod reads;
 mod screen;
