@@ -27,3 +27,37 @@ fn the_document_is_served_without_a_token_with_its_media_type() {
     assert_eq!(res.status, 200);
     assert!(res.body.is_empty());
 }
+
+/// schemathesis `unsupported_method`: `POST /healthz` was a 404 from the
+/// demo service (and went to the upstream in proxy mode); the gateway's own
+/// resources answer other methods 405 with `Allow`.
+#[test]
+fn the_gateways_own_resources_answer_other_methods_405_with_allow() {
+    let gw = Gateway::start(&[]);
+    for path in [
+        "/healthz",
+        "/.well-known/jwks.json",
+        "/openapi.json",
+        "/metrics",
+    ] {
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let res = gw.req(method, path).send();
+            assert_eq!(res.status, 405, "{method} {path}: {}", res.text());
+            assert_eq!(res.header("allow"), Some("GET, HEAD"), "{method} {path}");
+            assert_eq!(res.header("content-type"), Some("application/json"));
+            assert_eq!(
+                res.json(),
+                serde_json::json!([{"status":405,"code":null,"message":"Method not allowed."}])
+            );
+        }
+        assert_eq!(gw.get(path).send().status, 200, "GET {path}");
+    }
+    // JSON:API request, JSON:API error.
+    let res = gw
+        .req("DELETE", "/healthz")
+        .header("content-type", JSON_API)
+        .send();
+    assert_eq!(res.status, 405);
+    assert_eq!(res.header("content-type"), Some(JSON_API));
+    assert_eq!(res.json()["errors"][0]["status"], 405);
+}
