@@ -61,3 +61,48 @@ fn the_gateways_own_resources_answer_other_methods_405_with_allow() {
     assert_eq!(res.header("content-type"), Some(JSON_API));
     assert_eq!(res.json()["errors"][0]["status"], 405);
 }
+
+/// schemathesis `not_a_server_error` / `unsupported_method`: `TRACE` on any
+/// route was a 501 (a server error for a client's mistake, without `Allow`);
+/// every method outside the allowlist is 405 with the resource's `Allow`.
+#[test]
+fn methods_outside_the_allowlist_are_405_with_allow_not_501() {
+    let gw = Gateway::start(&[]);
+    let user = gw.login();
+    for (method, path, allow) in [
+        ("TRACE", "/picking-lists", "GET, HEAD"),
+        (
+            "TRACE",
+            &format!("/picking-lists/{LIST_WH1}") as &str,
+            "GET, HEAD",
+        ),
+        ("TRACE", "/token", "POST"),
+        ("TRACE", "/warehouse-tokens", "POST"),
+        ("CONNECT", "/warehouse-user-assignments", "GET, HEAD, POST"),
+        (
+            "patch",
+            &format!("/picking-lists/{LIST_WH1}/picking-list-items") as &str,
+            "PATCH",
+        ),
+        (
+            "FOO",
+            "/somewhere/else",
+            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        ),
+    ] {
+        for token in [None, Some(user.as_str())] {
+            let mut req = gw.req(method, path);
+            if let Some(t) = token {
+                req = req.bearer(t);
+            }
+            let res = req.send();
+            assert_eq!(res.status, 405, "{method} {path}: {}", res.text());
+            assert_eq!(res.header("allow"), Some(allow), "{method} {path}");
+            assert_eq!(
+                res.json(),
+                serde_json::json!([{"status":405,"code":null,"message":"Method not allowed."}]),
+                "{method} {path}"
+            );
+        }
+    }
+}
