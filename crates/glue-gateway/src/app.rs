@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! request ─► metrics/access log ─► security headers
-//!         ─► /healthz, /metrics, /.well-known/jwks.json (no auth)
+//!         ─► /healthz, /metrics, /.well-known/jwks.json, /openapi.json (no auth)
 //!         ─► CORS ─► request timeout
 //!         ─► BearerAuth ─► WarehouseCheck ─► Scope ─► TokenEndpoint ─► demo | proxy
 //! ```
@@ -447,13 +447,35 @@ impl Gateway {
         res.map(boxed)
     }
 
-    /// `/healthz`, `/metrics`, `/.well-known/jwks.json`: no authentication.
+    /// `/healthz`, `/metrics`, `/.well-known/jwks.json`, `/openapi.json`: no
+    /// authentication.
     async fn operational<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
+        let s = &*self.shared;
         let get = req.method() == Method::GET || req.method() == Method::HEAD;
         if !get {
+            // The gateway's own resources: another method is 405 with
+            // `Allow`, not a 404 from the demo or a trip to the upstream.
+            // OPTIONS goes on (CORS preflights).
+            let path = req.uri().path();
+            let own = matches!(
+                path,
+                "/healthz" | "/.well-known/jwks.json" | crate::openapi::PATH
+            ) || (path == "/metrics" && s.prometheus.is_some());
+            if own && req.method() != Method::OPTIONS {
+                let envelope = glue_auth_core::Envelope::for_request(req.method(), req.headers());
+                let mut res = glue_auth_core::GlueError::new_static(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    None,
+                    "Method not allowed.",
+                )
+                .to_response(envelope)
+                .map(full);
+                res.headers_mut()
+                    .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                return Some(res);
+            }
             return None;
         }
-        let s = &*self.shared;
         match req.uri().path() {
             "/healthz" => Some(self.health().await),
             "/.well-known/jwks.json" => {
@@ -462,6 +484,14 @@ impl Gateway {
                 res.headers_mut().insert(
                     CACHE_CONTROL,
                     HeaderValue::from_static("public, max-age=300"),
+                );
+                Some(res)
+            }
+            crate::openapi::PATH => {
+                let mut res = Response::new(full(crate::openapi::DOCUMENT));
+                res.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(crate::openapi::CONTENT_TYPE),
                 );
                 Some(res)
             }

@@ -16,6 +16,7 @@ mod files;
 mod keys;
 mod logwriter;
 mod observe;
+mod openapi;
 mod proxy;
 mod reads;
 mod screen;

@@ -10,7 +10,7 @@ use http::{Method, StatusCode};
 use metrics::{Counter, Histogram};
 
 /// The route labels: a fixed set, never the raw path.
-pub(crate) const ROUTES: [&str; 11] = [
+pub(crate) const ROUTES: [&str; 12] = [
     "/token",
     "/warehouse-tokens",
     "/picking-lists",
@@ -21,6 +21,7 @@ pub(crate) const ROUTES: [&str; 11] = [
     "/healthz",
     "/metrics",
     "/.well-known/jwks.json",
+    "/openapi.json",
     "other",
 ];
 
@@ -39,7 +40,8 @@ pub(crate) fn route_index(path: &str) -> usize {
         (Some("healthz"), None, ..) => 7,
         (Some("metrics"), None, ..) => 8,
         (Some(".well-known"), Some("jwks.json"), None, _) => 9,
-        _ => 10,
+        (Some("openapi.json"), None, ..) => 10,
+        _ => 11,
     }
 }
 

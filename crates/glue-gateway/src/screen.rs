@@ -6,7 +6,8 @@
 //! - methods: only `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` and
 //!   `OPTIONS`, spelled exactly (methods are case-sensitive: `patch` is not
 //!   `PATCH`, and a server that upper-cases it would run a route the table
-//!   never saw); anything else is 501;
+//!   never saw); anything else is 405 with the resource's `Allow` (a
+//!   client's mistake, not a server error: no 501);
 //! - method overrides: `X-HTTP-Method-Override`, `X-HTTP-Method`,
 //!   `X-Method-Override` and a `_method` query parameter are refused with
 //!   400 (Symfony, Glue's framework, turns a POST into the named method);
@@ -16,8 +17,9 @@
 
 use glue_auth_core::{Envelope, GlueError, PercentDecode};
 use glue_auth_scope::normalize_path;
+use http::header::ALLOW;
 use http::uri::PathAndQuery;
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 
 use crate::body::{Body, full};
 
@@ -29,17 +31,45 @@ const OVERRIDE_HEADERS: [&str; 3] = [
     "x-method-override",
 ];
 
-/// A refused request: its status and Glue message.
+/// A refused request: its status, Glue message and, for a 405, `Allow`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Refused(pub(crate) StatusCode, pub(crate) &'static str);
+pub(crate) struct Refused(
+    pub(crate) StatusCode,
+    pub(crate) &'static str,
+    pub(crate) Option<&'static str>,
+);
 
 impl Refused {
     /// Glue's error body, in the request's envelope.
     pub(crate) fn answer<B>(self, req: &Request<B>) -> Response<Body> {
         let envelope = Envelope::for_request(req.method(), req.headers());
-        GlueError::new_static(self.0, None, self.1)
+        let mut res = GlueError::new_static(self.0, None, self.1)
             .to_response(envelope)
-            .map(full)
+            .map(full);
+        if let Some(allow) = self.2 {
+            res.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        res
+    }
+}
+
+/// `Allow` for a method outside the allowlist: the methods of the
+/// resource, for the gateway's and Glue's routes (every method the gateway
+/// passes on, for others).
+fn allowed_methods(path: &str) -> &'static str {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let mut s = path.split('/').skip(1);
+    match (s.next(), s.next(), s.next(), s.next()) {
+        (Some("token" | "warehouse-tokens" | "authorize"), None, ..) => "POST",
+        (Some("picking-lists"), _, None, _) => "GET, HEAD",
+        (Some("picking-lists"), Some(_), Some("start-picking"), None) => "POST",
+        (Some("picking-lists"), Some(_), Some("picking-list-items"), None) => "PATCH",
+        (Some("warehouse-user-assignments"), None, ..) => "GET, HEAD, POST",
+        (Some("warehouse-user-assignments"), Some(_), None, _) => "GET, HEAD, PATCH, DELETE",
+        (Some("healthz" | "metrics" | "openapi.json"), None, ..)
+        | (Some(".well-known"), Some("jwks.json"), None, _) => "GET, HEAD",
+        _ => "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
     }
 }
 
@@ -67,11 +97,12 @@ fn has_method_parameter(query: &str) -> bool {
 
 /// Screens `req` in place: `Err` is the answer.
 pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Refused> {
-    const BAD: Refused = Refused(StatusCode::BAD_REQUEST, "Bad request.");
+    const BAD: Refused = Refused(StatusCode::BAD_REQUEST, "Bad request.", None);
     if !known_method(req.method()) {
         return Err(Refused(
-            StatusCode::NOT_IMPLEMENTED,
-            "Method not implemented.",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed.",
+            Some(allowed_methods(req.uri().path())),
         ));
     }
     if OVERRIDE_HEADERS
@@ -82,6 +113,7 @@ pub(crate) fn screen<B>(req: &mut Request<B>) -> Result<(), Refused> {
         return Err(Refused(
             StatusCode::BAD_REQUEST,
             "Method overrides are not supported.",
+            None,
         ));
     }
     let normal = match normalize_path(req.uri().path()) {
@@ -124,7 +156,27 @@ mod tests {
         }
         for m in ["patch", "Get", "TRACE", "CONNECT", "PROPFIND", "FOO"] {
             let res = screen(&mut req(m, "/x")).unwrap_err();
-            assert_eq!(res.0, StatusCode::NOT_IMPLEMENTED, "{m}");
+            assert_eq!(res.0, StatusCode::METHOD_NOT_ALLOWED, "{m}");
+            assert_eq!(res.2, Some("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
+        }
+        for (path, allow) in [
+            ("/token", "POST"),
+            ("/warehouse-tokens/", "POST"),
+            ("/picking-lists", "GET, HEAD"),
+            ("/picking-lists/a", "GET, HEAD"),
+            ("/picking-lists/a/start-picking", "POST"),
+            ("/picking-lists/a/picking-list-items", "PATCH"),
+            ("/warehouse-user-assignments", "GET, HEAD, POST"),
+            ("/warehouse-user-assignments/a", "GET, HEAD, PATCH, DELETE"),
+            ("/healthz", "GET, HEAD"),
+            ("/.well-known/jwks.json", "GET, HEAD"),
+            (
+                "/picking-lists/a/b",
+                "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+            ),
+        ] {
+            let res = screen(&mut req("TRACE", path)).unwrap_err();
+            assert_eq!(res.2, Some(allow), "{path}");
         }
     }
 
