@@ -19,7 +19,9 @@
 #   (docs/operations.md "Rotating": the current public key copied to
 #   previous.pem, a new pair moved in, SIGHUP);
 # - the gateway's resident memory sampled from /proc every SOAK_RSS_EVERY
-#   seconds (default 5): start, peak, end.
+#   seconds (default 5): start, peak, end, for VmRSS and for RssAnon (heap
+#   and stacks: what can leak; the rest of VmRSS is mostly the executable's
+#   own pages, faulted in as code paths run, bounded by the binary's size).
 #
 # Expected answers per kind: see soak_driver.py; while the database is down
 # (and SOAK_GRACE s after, default 15) 503 with Retry-After is expected too
@@ -122,7 +124,10 @@ host=${addr%:*}
 port=${addr##*:}
 echo "soak: gateway $addr (pid $gw_pid) on PostgreSQL 127.0.0.1:$PGPORT/$db, $seconds s"
 
-rss() { awk '/^VmRSS:/ {print $2}' "/proc/$gw_pid/status" 2>/dev/null || echo 0; }
+rss() {
+    awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {print (r ? r : 0), (a ? a : 0)}' \
+        "/proc/$gw_pid/status" 2>/dev/null || echo 0 0
+}
 
 faults=$work/faults
 : >"$faults"
@@ -196,12 +201,13 @@ echo
 printf '%s\n' "${rss_samples[@]}" | python3 -c '
 import sys
 rows = [tuple(map(int, l.split())) for l in sys.stdin if l.strip()]
-kib = [r for _, r in rows]
-print(f"RSS (KiB, {len(rows)} samples): start {kib[0]}, peak {max(kib)}, end {kib[-1]}")
 # The curve: about ten points across the run.
 step = max(1, len(rows) // 10)
 curve = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
-print("RSS curve (s: KiB): " + ", ".join(f"{t}: {r}" for t, r in curve))
+for i, name in [(1, "VmRSS"), (2, "RssAnon")]:
+    kib = [r[i] for r in rows]
+    print(f"{name} (KiB, {len(rows)} samples): start {kib[0]}, peak {max(kib)}, end {kib[-1]}")
+    print(f"{name} curve (s: KiB): " + ", ".join(f"{r[0]}: {r[i]}" for r in curve))
 '
 echo "gateway alive at the end: $alive; /healthz: $health; JWKS keys: $jwks_keys"
 echo "gateway log: $panics panics, $five_hundreds answers 500-502, $fives 5xx answers in all (503s of the outage)"
