@@ -9,7 +9,7 @@ use http::request::Parts;
 
 use crate::code_flow::CodeFlow;
 use crate::issue::Failure;
-use crate::login_throttle::{AttemptKeys, Reservation};
+use crate::login_throttle::Reservation;
 use crate::params::TokenParams;
 use crate::pkce;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_CREDENTIALS};
@@ -51,14 +51,9 @@ impl CodeFlow {
         if !pkce::well_formed(&verifier) {
             return res::invalid_request();
         }
-        let addr = ep.addresses.of(parts, ep.per_address_on());
         // A wrong verifier counts against the client address, like a refused
         // refresh token.
-        let keys = AttemptKeys {
-            user: None,
-            address: addr,
-        };
-        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
+        let attempt = match ep.reserve(parts, None).await {
             Ok(a) => a,
             Err(t) => return res::too_many(t.retry_after_secs),
         };

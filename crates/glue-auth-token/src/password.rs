@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::hashing::HashPool;
 use crate::issue::Failure;
-use crate::login_throttle::{AttemptKeys, UserKey};
+use crate::login_throttle::UserKey;
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_CREDENTIALS};
 use crate::server::Endpoints;
@@ -80,15 +80,10 @@ impl PasswordGrant {
         username: &str,
         password: Zeroizing<String>,
     ) -> Result<UserRecord, Response<Bytes>> {
-        let addr = ep.addresses.of(parts, ep.per_address_on());
         // The attempt holds a place in both counters until it is decided:
         // a failure on `invalid_grant`, a release on any other outcome
         // (dropped, also when the request is cancelled).
-        let keys = AttemptKeys {
-            user: Some(UserKey::of(username)),
-            address: addr,
-        };
-        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
+        let attempt = match ep.reserve(parts, Some(UserKey::of(username))).await {
             Ok(a) => a,
             Err(t) => {
                 let wait = t.retry_after_secs;

@@ -9,7 +9,7 @@ use http::Response;
 use http::request::Parts;
 
 use crate::issue::Failure;
-use crate::login_throttle::{AttemptKeys, Reservation};
+use crate::login_throttle::Reservation;
 use crate::params::TokenParams;
 use crate::response::{self as res, INVALID_CLIENT, INVALID_REFRESH};
 use crate::server::Endpoints;
@@ -45,13 +45,8 @@ impl RefreshGrant {
         let Some(token) = params.refresh_token else {
             return res::invalid_request();
         };
-        let addr = ep.addresses.of(parts, ep.per_address_on());
         // Refused refresh tokens count against the client address only.
-        let keys = AttemptKeys {
-            user: None,
-            address: addr,
-        };
-        let attempt = match ep.throttle.reserve(keys, ep.now()).await {
+        let attempt = match ep.reserve(parts, None).await {
             Ok(a) => a,
             Err(t) => return res::too_many(t.retry_after_secs),
         };

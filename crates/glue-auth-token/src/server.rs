@@ -11,7 +11,9 @@ use crate::client_addr::AddressSource;
 use crate::code_flow::CodeFlow;
 use crate::hashing::HashPool;
 use crate::issue::Issuer;
-use crate::login_throttle::{LoginThrottle, MemoryThrottle};
+use crate::login_throttle::{
+    AttemptKeys, LoginThrottle, MemoryThrottle, Reservation, Throttled, UserKey,
+};
 use crate::password::PasswordGrant;
 use crate::refresh::RefreshGrant;
 use crate::settings::ConfigError;
@@ -77,6 +79,21 @@ impl Endpoints {
     /// Whether the per-address counter is on (its limit is above 0).
     pub(crate) fn per_address_on(&self) -> bool {
         self.throttle.settings().per_address > 0
+    }
+
+    /// Reserves a place for one attempt in the throttle: against the
+    /// client address of `parts` and, for credentials, the username. The
+    /// place holds until the reservation is decided or dropped.
+    pub(crate) async fn reserve(
+        &self,
+        parts: &http::request::Parts,
+        user: Option<UserKey>,
+    ) -> Result<Reservation, Throttled> {
+        let keys = AttemptKeys {
+            user,
+            address: self.addresses.of(parts, self.per_address_on()),
+        };
+        self.throttle.reserve(keys, self.now()).await
     }
 
     /// The first configured client (the build checks there is one).
