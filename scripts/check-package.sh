@@ -6,9 +6,9 @@
 # their tests and doc tests there: what crates.io and docs.rs would get.
 #
 # A test or doc test that reads a file outside its own crate fails here: the
-# unpacked crates sit in $work/ws/crates/<name>-<version>/, so a path such as
-# `../../../shared/fixtures/...` or `../../scripts/...` lands inside $work,
-# where nothing but the workspace is.
+# unpacked crates sit in target/package-check/ws/crates/<name>-<version>/, so
+# a path such as `../../../shared/fixtures/...` or `../../scripts/...` lands
+# inside target/package-check, where nothing but the workspace is.
 #
 # Left out of the packages on purpose (each crate's Cargo.toml `exclude`
 # says why), so not run here; the repository's test run (scripts/test.sh)
@@ -47,8 +47,14 @@ for c in "${crates[@]}"; do args+=(-p "$c"); done
 # all features); --allow-dirty: the contents count, not the commit.
 cargo package --no-verify --allow-dirty "${args[@]}"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/glue-package-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Always the same directory: cargo fingerprints a path crate by its path
+# relative to the workspace and by the files' times (kept by the .crate), not
+# by the absolute path that env!("CARGO_MANIFEST_DIR") compiles into a test,
+# so the unpacked crates must stay where the last run compiled them. When
+# that place changes (first run, or a moved target directory) every file is
+# touched, so that nothing is reused from elsewhere.
+work="$CARGO_TARGET_DIR/package-check"
+rm -rf "$work"
 mkdir -p "$work/ws/crates"
 patch=""
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
@@ -80,6 +86,16 @@ opt-level = 3
 EOF
 # The repository's versions of every dependency.
 cp Cargo.lock "$work/ws/Cargo.lock"
+stamp="$CARGO_TARGET_DIR/package-check.path"
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$work" ]]; then
+    find "$work/ws/crates" -type f -exec touch {} +
+    echo "$work" >"$stamp"
+fi
+# Nothing beside the workspace: a path that leaves its crate ends here.
+if [[ -e "$work/shared" || -e "$work/scripts" ]]; then
+    echo "$work must hold only the workspace" >&2
+    exit 1
+fi
 
 echo "== tests and doc tests of the packaged crates (in $work/ws)"
 cd "$work/ws"
