@@ -48,21 +48,23 @@ for c in "${crates[@]}"; do args+=(-p "$c"); done
 cargo package --no-verify --allow-dirty "${args[@]}"
 
 # Always the same directory: cargo fingerprints a path crate by its path
-# relative to the workspace and by the files' times (kept by the .crate), not
-# by the absolute path that env!("CARGO_MANIFEST_DIR") compiles into a test,
-# so the unpacked crates must stay where the last run compiled them. When
-# that place changes (first run, or a moved target directory) every file is
-# touched, so that nothing is reused from elsewhere.
+# relative to the workspace and by its files' times, not by the absolute path
+# that env!("CARGO_MANIFEST_DIR") compiles into a test, so the unpacked
+# crates stay where the last run compiled them. And every file of a .crate
+# carries one fixed time, so the files are unpacked beside the workspace and
+# copied in only when their content changed (getting the current time):
+# cargo then rebuilds exactly what changed, never a stale binary.
 work="$CARGO_TARGET_DIR/package-check"
-rm -rf "$work"
-mkdir -p "$work/ws/crates"
+fresh="$work/unpacked"
+rm -rf "$fresh"
+mkdir -p "$fresh" "$work/ws/crates"
 patch=""
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 for c in "${crates[@]}"; do
     file="$CARGO_TARGET_DIR/package/$c-$version.crate"
-    tar -xzf "$file" -C "$work/ws/crates"
+    tar -xzf "$file" -C "$fresh"
     for f in LICENSE-MIT LICENSE-APACHE README.md; do
-        if [[ ! -f "$work/ws/crates/$c-$version/$f" ]]; then
+        if [[ ! -f "$fresh/$c-$version/$f" ]]; then
             echo "$c: $f is not in the package" >&2
             exit 1
         fi
@@ -86,11 +88,15 @@ opt-level = 3
 EOF
 # The repository's versions of every dependency.
 cp Cargo.lock "$work/ws/Cargo.lock"
-stamp="$CARGO_TARGET_DIR/package-check.path"
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$work" ]]; then
-    find "$work/ws/crates" -type f -exec touch {} +
-    echo "$work" >"$stamp"
-fi
+(cd "$fresh" && find . -type f) | while IFS= read -r f; do
+    if ! cmp -s "$fresh/$f" "$work/ws/crates/$f"; then
+        mkdir -p "$(dirname "$work/ws/crates/$f")"
+        cp "$fresh/$f" "$work/ws/crates/$f"
+    fi
+done
+(cd "$work/ws/crates" && find . -type f) | while IFS= read -r f; do
+    if [[ ! -e "$fresh/$f" ]]; then rm -f "$work/ws/crates/$f"; fi
+done
 # Nothing beside the workspace: a path that leaves its crate ends here.
 if [[ -e "$work/shared" || -e "$work/scripts" ]]; then
     echo "$work must hold only the workspace" >&2
