@@ -40,6 +40,35 @@ async fn run(validator: &Validator, token: &str) -> (StatusCode, Value, Option<C
     (status, json, claims)
 }
 
+/// The crates' own copies of the foreign-signer keys (`tests/data/` of
+/// glue-auth-jwt, glue-auth-bearer and glue-auth-token, read by the tests
+/// that also run from the published packages) are still `shared/fixtures`'.
+#[test]
+fn the_crates_copies_of_the_fixture_keys_match() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (name, copies) in [
+        (
+            "test-private.pem",
+            &["glue-auth-jwt", "glue-auth-bearer", "glue-auth-token"][..],
+        ),
+        (
+            "test-public.pem",
+            &["glue-auth-bearer", "glue-auth-token"][..],
+        ),
+    ] {
+        let original = std::fs::read(fixtures().join("foreign-signer").join(name)).unwrap();
+        for krate in copies {
+            let copy = crates.join(krate).join("tests/data").join(name);
+            assert_eq!(
+                std::fs::read(&copy).unwrap(),
+                original,
+                "{} differs from shared/fixtures/foreign-signer/{name}",
+                copy.display()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn foreign_signer_cases_get_the_required_answer() {
     let fixture = load("foreign-signer/tokens.json");

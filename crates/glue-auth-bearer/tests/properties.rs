@@ -19,7 +19,8 @@ use glue_auth_core::{
 use glue_auth_jwt::SigningKey;
 use proptest::prelude::*;
 
-/// Two signing keys: the fixture key (`shared/fixtures/foreign-signer`) and
+/// Two signing keys: the fixture key (`shared/fixtures/foreign-signer`, copied
+/// to `tests/data/`) and
 /// one generated once per test binary (RSA key generation is slow in test
 /// builds).
 fn keys() -> &'static [SigningKey; 2] {
@@ -27,7 +28,7 @@ fn keys() -> &'static [SigningKey; 2] {
     K.get_or_init(|| {
         let pem = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/foreign-signer/test-private.pem"
+            "/tests/data/test-private.pem"
         ))
         .unwrap();
         [

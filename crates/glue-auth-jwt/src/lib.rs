@@ -50,6 +50,12 @@
 
 #![forbid(unsafe_code)]
 
+// The README's example, compiled and run as a doc test (crates.io shows the
+// README, so it must stay true).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod alg;
 mod der;
 mod jwk;

@@ -31,7 +31,7 @@ fn key() -> &'static (SigningKey, KeySet) {
     K.get_or_init(|| {
         let pem = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/foreign-signer/test-private.pem"
+            "/tests/data/test-private.pem"
         ))
         .unwrap();
         let k = SigningKey::from_pem(&pem).unwrap();

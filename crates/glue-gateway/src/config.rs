@@ -348,7 +348,7 @@ pub(crate) struct Options {
 
     /// Redirect URIs of the code flow (`POST /authorize`, SPEC §2a), comma
     /// separated, each `client=uri`, or a bare URI for the default client.
-    /// Loopback URIs (http://127.0.0.1, http://[::1], http://localhost)
+    /// Loopback URIs (`http://127.0.0.1`, `http://[::1]`, `http://localhost`)
     /// match on any port. Added to those of spy_oauth_client.redirect_uri.
     /// Default: none (`/authorize` answers invalid_client).
     #[arg(

@@ -17,16 +17,25 @@ pub const USER_SUB: &str =
 pub const JTI: &str =
     "5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f";
 
+/// `shared/fixtures` beside the repository: only `tests/fixtures.rs` (the
+/// interoperability tests, not in the published package) reads it.
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
 }
 
+/// `tests/data/`: the foreign-signer key pair of `shared/fixtures`, copied into
+/// the crate so that the tests run from the published package
+/// (`tests/fixtures.rs` checks that the copies still match).
+pub fn data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
 pub fn test_private_pem() -> Vec<u8> {
-    std::fs::read(fixtures().join("foreign-signer/test-private.pem")).unwrap()
+    std::fs::read(data().join("test-private.pem")).unwrap()
 }
 
 pub fn test_public_pem() -> Vec<u8> {
-    std::fs::read(fixtures().join("foreign-signer/test-public.pem")).unwrap()
+    std::fs::read(data().join("test-public.pem")).unwrap()
 }
 
 pub fn test_keys() -> KeySet {

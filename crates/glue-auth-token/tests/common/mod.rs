@@ -34,11 +34,10 @@ pub const INVALID_CLIENT: &str =
     r#"[{"status":400,"code":"invalid_client","message":"Client authentication failed"}]"#;
 pub const NOT_FOUND: &str = r#"[{"status":404,"code":"007","message":"Not found"}]"#;
 
+/// A file of `tests/data/`: the foreign-signer keys of `shared/fixtures` are
+/// copied there (see its README), so the tests run from the published package.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/foreign-signer/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
