@@ -18,10 +18,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_DENY_VERSION=0.20.2
 
-if ! cargo install --list | grep -qxF "cargo-deny v$CARGO_DENY_VERSION:"; then
-    echo "== installing cargo-deny $CARGO_DENY_VERSION"
-    cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
-fi
+bash scripts/install-tool.sh cargo-deny "$CARGO_DENY_VERSION"
 cargo deny --version
 
 # The duplicate-version warnings without their inclusion trees (thousands of

@@ -28,10 +28,7 @@ if ! command -v rustup >/dev/null 2>&1 || ! cargo +nightly --version >/dev/null 
     echo "external types SKIPPED: no nightly toolchain (cargo +nightly --version fails); rustdoc JSON needs nightly"
     exit 0
 fi
-if ! cargo install --list | grep -qxF "cargo-check-external-types v$VERSION:"; then
-    echo "== installing cargo-check-external-types $VERSION"
-    cargo install --locked cargo-check-external-types --version "$VERSION"
-fi
+bash scripts/install-tool.sh cargo-check-external-types "$VERSION"
 
 status=0
 for c in "${crates[@]}"; do

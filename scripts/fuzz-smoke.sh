@@ -36,10 +36,7 @@ if ! command -v rustup >/dev/null 2>&1 || ! cargo +nightly --version >/dev/null 
     exit 0
 fi
 
-if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
-    echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
-    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
-fi
+bash scripts/install-tool.sh cargo-fuzz "$CARGO_FUZZ_VERSION"
 
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 if [ -z "$targets" ]; then
