@@ -67,6 +67,7 @@ env -u DATABASE_URL -u GLUE_GATEWAY_CONFIG -u PRIVATE_KEY_PATH -u PUBLIC_KEY_PAT
     -u SPRYKER_OAUTH_KEY_PRIVATE -u SPRYKER_OAUTH_KEY_PUBLIC -u GLUE_BACKEND_CORS_ALLOW_ORIGIN \
     -u RUST_LOG GLUE_GATEWAY_LOG=info \
     "$bin" --listen 127.0.0.1:0 --data-dir "$work/data" \
+    --redirect-uris http://localhost/callback \
     >"$work/stdout" 2>"$work/stderr" </dev/null &
 gw_pid=$!
 for _ in $(seq 1 600); do
