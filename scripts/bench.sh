@@ -51,6 +51,20 @@
 #   JWT_AUTHORIZER=1              smoke only: also build and check jwt-authorizer
 #                                 (always on in the full mode; its build is the
 #                                 most expensive one, so smoke leaves it out by default)
+#   SERVERS="gateway-proxy nginx-proxy"
+#                                 measure only these rows (names as above, space
+#                                 separated; default: all); the upstreams they need
+#                                 are started with them; ratios whose two rows are
+#                                 not both measured are left out
+#   TOKEN_MODES=one               token modes to run: `one`, `many` or "one many"
+#                                 (the default)
+#   GATEWAY_BASELINE=PATH         another glue-gateway binary (e.g. one built from an
+#                                 earlier commit) measured beside the others as row
+#                                 `gateway-proxy-baseline`: proxy mode, its own
+#                                 `load-target bare` upstream, the same flags; its CPU
+#                                 and requests/s ratios to nginx-proxy and to
+#                                 gateway-proxy are printed too. A before/after
+#                                 comparison in one run.
 #   MILLION=1000000 FLOOD_CONCURRENCY=32 TOKEN_CACHE_CAPACITY=
 #                                 million mode: tokens, client connections, and the
 #                                 gateway's --token-cache-capacity (unset: its default);
@@ -102,6 +116,9 @@ JWT_AUTHORIZER=${JWT_AUTHORIZER:-1}
 MILLION=${MILLION:-1000000}
 FLOOD_CONCURRENCY=${FLOOD_CONCURRENCY:-32}
 TOKEN_CACHE_CAPACITY=${TOKEN_CACHE_CAPACITY:-}
+SERVERS_FILTER=${SERVERS:-}
+TOKEN_MODES=${TOKEN_MODES:-one many}
+GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
 
 log() { echo "bench: $*" >&2; }
 die() {
@@ -114,13 +131,25 @@ for v in ROUNDS DURATION CONNS WARMUP TOKENS MISS_CACHE_CAPACITY MILLION FLOOD_C
 done
 ((ROUNDS >= 1 && DURATION >= 1 && CONNS >= 1 && TOKENS >= 1)) || die "ROUNDS, DURATION, CONNS and TOKENS must be at least 1"
 [[ $ACCESS_LOG == on || $ACCESS_LOG == off ]] || die "ACCESS_LOG=$ACCESS_LOG: on or off"
+for m in $TOKEN_MODES; do
+    [[ $m == one || $m == many ]] || die "TOKEN_MODES=$TOKEN_MODES: one, many or \"one many\""
+done
+[[ -n ${TOKEN_MODES// /} ]] || die "TOKEN_MODES is empty"
+if [[ -n $GATEWAY_BASELINE ]]; then
+    [[ -x $GATEWAY_BASELINE ]] || die "GATEWAY_BASELINE=$GATEWAY_BASELINE is not an executable"
+    GATEWAY_BASELINE=$(cd "$(dirname "$GATEWAY_BASELINE")" && pwd)/$(basename "$GATEWAY_BASELINE")
+fi
 [[ -r $KEY ]] || die "KEY=$KEY is not readable"
 KEY=$(cd "$(dirname "$KEY")" && pwd)/$(basename "$KEY")
 
 # The exact command, with the settings that differ from the mode's defaults.
 COMMAND="bash scripts/bench.sh${1:+ $1}"
-for v in ROUNDS DURATION CONNS WARMUP TOKENS MISS_CACHE_CAPACITY ACCESS_LOG KEY PROFILE JWT_AUTHORIZER MILLION FLOOD_CONCURRENCY TOKEN_CACHE_CAPACITY; do
-    if printenv "$v" >/dev/null; then COMMAND="$v=$(printenv "$v") $COMMAND"; fi
+for v in ROUNDS DURATION CONNS WARMUP TOKENS MISS_CACHE_CAPACITY ACCESS_LOG KEY PROFILE JWT_AUTHORIZER MILLION FLOOD_CONCURRENCY TOKEN_CACHE_CAPACITY SERVERS TOKEN_MODES GATEWAY_BASELINE NO_BUILD; do
+    if printenv "$v" >/dev/null; then
+        val=$(printenv "$v")
+        [[ $val == *" "* ]] && val="\"$val\""
+        COMMAND="$v=$val $COMMAND"
+    fi
 done
 
 # ---- tools ----------------------------------------------------------------
@@ -178,6 +207,23 @@ GW=$BIN_DIR/glue-gateway
 JA=$BIN_DIR/glue-auth-bench-jwt-authorizer
 use_jwt_authorizer=0
 [[ $MODE == full || ($MODE == smoke && $JWT_AUTHORIZER == 1) ]] && use_jwt_authorizer=1
+# The rows measured: all of them, or those SERVERS names.
+ALL_SERVERS=(bare layers gateway-demo gateway-proxy nginx-proxy jwt-authorizer)
+declare -A SELECTED=()
+if [[ -n ${SERVERS_FILTER// /} ]]; then
+    for name in $SERVERS_FILTER; do
+        [[ " ${ALL_SERVERS[*]} " == *" $name "* ]] || die "SERVERS: unknown server $name (known: ${ALL_SERVERS[*]})"
+        SELECTED[$name]=1
+    done
+    if [[ -n ${SELECTED[jwt-authorizer]:-} ]]; then
+        ((use_jwt_authorizer)) || die "SERVERS names jwt-authorizer: it runs in the full mode, or in smoke with JWT_AUTHORIZER=1"
+    else
+        use_jwt_authorizer=0
+    fi
+else
+    for name in "${ALL_SERVERS[@]}"; do SELECTED[$name]=1; done
+fi
+selected() { [[ -n ${SELECTED[$1]:-} ]]; }
 
 if [[ $NO_BUILD != 1 ]]; then
     t0=$SECONDS
@@ -550,8 +596,9 @@ check_servers() {
         layers | gateway-* | jwt-authorizer) check "$name" "$forged" 401 ;;
         esac
     done
-    check upstream-g "$TOKEN" 200 "$BARE_BODY"
-    check upstream-n "$TOKEN" 200 "$BARE_BODY"
+    for name in upstream-g upstream-b upstream-n; do
+        if [[ -n ${ADDR[$name]:-} ]]; then check "$name" "$TOKEN" 200 "$BARE_BODY"; fi
+    done
     if [[ -n ${ADDR[jwt-authorizer-registered]:-} ]]; then
         local s
         s=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
@@ -583,15 +630,24 @@ start_servers() { # TOKENMODE
         cache=(--cache-capacity "$MISS_CACHE_CAPACITY")
         gw_cache=(--token-cache-capacity "$MISS_CACHE_CAPACITY")
     fi
-    start bare 'listening' "$LT" bare 0
-    start layers 'listening' "$LT" layers 0 --key "$KEY" "${cache[@]}"
-    gateway gateway-demo "${gw_cache[@]}"
-    start upstream-g 'listening' "$LT" bare 0
-    gateway gateway-proxy --upstream "http://${ADDR[upstream-g]}" "${gw_cache[@]}"
-    ROOTS[gateway-proxy]+=" ${ROOTS[upstream-g]}"
-    start upstream-n 'listening' "$LT" bare 0
-    start_nginx nginx-proxy "${ADDR[upstream-n]}"
-    ROOTS[nginx-proxy]+=" ${ROOTS[upstream-n]}"
+    if selected bare; then start bare 'listening' "$LT" bare 0; fi
+    if selected layers; then start layers 'listening' "$LT" layers 0 --key "$KEY" "${cache[@]}"; fi
+    if selected gateway-demo; then gateway gateway-demo "${gw_cache[@]}"; fi
+    if selected gateway-proxy; then
+        start upstream-g 'listening' "$LT" bare 0
+        gateway gateway-proxy --upstream "http://${ADDR[upstream-g]}" "${gw_cache[@]}"
+        ROOTS[gateway-proxy]+=" ${ROOTS[upstream-g]}"
+    fi
+    if [[ -n $GATEWAY_BASELINE ]]; then
+        start upstream-b 'listening' "$LT" bare 0
+        GW=$GATEWAY_BASELINE gateway gateway-proxy-baseline --upstream "http://${ADDR[upstream-b]}" "${gw_cache[@]}"
+        ROOTS[gateway-proxy-baseline]+=" ${ROOTS[upstream-b]}"
+    fi
+    if selected nginx-proxy; then
+        start upstream-n 'listening' "$LT" bare 0
+        start_nginx nginx-proxy "${ADDR[upstream-n]}"
+        ROOTS[nginx-proxy]+=" ${ROOTS[upstream-n]}"
+    fi
     if ((use_jwt_authorizer)); then
         start jwt-authorizer 'listening' "$JA" --public-key "$TMP/public.pem"
         if [[ $tmode == one ]]; then
@@ -600,8 +656,14 @@ start_servers() { # TOKENMODE
     fi
 }
 
-SERVERS=(bare layers gateway-demo gateway-proxy nginx-proxy)
+SERVERS=()
+for name in bare layers gateway-demo gateway-proxy; do
+    if selected $name; then SERVERS+=("$name"); fi
+done
+[[ -n $GATEWAY_BASELINE ]] && SERVERS+=(gateway-proxy-baseline)
+if selected nginx-proxy; then SERVERS+=(nginx-proxy); fi
 ((use_jwt_authorizer)) && SERVERS+=(jwt-authorizer)
+((${#SERVERS[@]})) || die "no server to measure"
 
 # ---- report -----------------------------------------------------------------
 
@@ -634,13 +696,13 @@ report_tables() { # TOKENMODE TITLE
     done
     local dropped=""
     for ((r = 1; r <= ROUNDS; r++)); do
-        for name in gateway-demo gateway-proxy; do
-            dropped+=" ${R[$tmode|$name|$r|dropped]:-0}"
+        for name in "${SERVERS[@]}"; do
+            [[ $name == gateway-* ]] && dropped+=" ${R[$tmode|$name|$r|dropped]:-0}"
         done
     done
     if [[ $ACCESS_LOG == on ]]; then
         echo
-        echo "Access log lines the gateways dropped (lossy log writer, \`glue_gateway_log_lines_dropped_total\`) per measured run, demo/proxy by round:$dropped."
+        echo "Access log lines the gateways dropped (lossy log writer, \`glue_gateway_log_lines_dropped_total\`) per measured run, gateway rows ($(printf '%s\n' "${SERVERS[@]}" | grep '^gateway-' | paste -sd/)) by round:$dropped."
     fi
     echo
     echo "Median over $ROUNDS round(s):"
@@ -689,13 +751,32 @@ report_ratios() { # TOKENMODE
     else
         t5=('<=' 1)
     fi
-    ratio "$tmode" "gateway-proxy CPU / nginx-proxy CPU (each with its upstream)" / gateway-proxy nginx-proxy cpu "${t1[@]}"
-    ratio "$tmode" "gateway-proxy requests/s / nginx-proxy requests/s" / gateway-proxy nginx-proxy rps "${t2[@]}"
-    ratio "$tmode" "gateway-demo CPU / bare CPU" / gateway-demo bare cpu "${t3[@]}"
-    ratio "$tmode" "layers CPU − bare CPU" - layers bare cpu "${t4[@]}"
-    if ((use_jwt_authorizer)); then
+    if measured gateway-proxy nginx-proxy; then
+        ratio "$tmode" "gateway-proxy CPU / nginx-proxy CPU (each with its upstream)" / gateway-proxy nginx-proxy cpu "${t1[@]}"
+        ratio "$tmode" "gateway-proxy requests/s / nginx-proxy requests/s" / gateway-proxy nginx-proxy rps "${t2[@]}"
+    fi
+    if measured gateway-proxy-baseline nginx-proxy; then
+        ratio "$tmode" "gateway-proxy-baseline CPU / nginx-proxy CPU" / gateway-proxy-baseline nginx-proxy cpu "${t1[@]}"
+        ratio "$tmode" "gateway-proxy-baseline requests/s / nginx-proxy requests/s" / gateway-proxy-baseline nginx-proxy rps "${t2[@]}"
+    fi
+    if measured gateway-proxy gateway-proxy-baseline; then
+        ratio "$tmode" "gateway-proxy CPU / gateway-proxy-baseline CPU" / gateway-proxy gateway-proxy-baseline cpu
+        ratio "$tmode" "gateway-proxy requests/s / gateway-proxy-baseline requests/s" / gateway-proxy gateway-proxy-baseline rps
+    fi
+    if measured gateway-demo bare; then
+        ratio "$tmode" "gateway-demo CPU / bare CPU" / gateway-demo bare cpu "${t3[@]}"
+    fi
+    if measured layers bare; then
+        ratio "$tmode" "layers CPU − bare CPU" - layers bare cpu "${t4[@]}"
+    fi
+    if measured layers jwt-authorizer; then
         ratio "$tmode" "layers CPU / jwt-authorizer CPU" / layers jwt-authorizer cpu "${t5[@]}"
     fi
+}
+
+measured() { # NAMES...: true when every one is a measured row
+    local name
+    for name; do [[ " ${SERVERS[*]} " == *" $name "* ]] || return 1; done
 }
 
 machine_facts() {
@@ -802,7 +883,7 @@ echo "Load: wrk -t1 -c$CONNS, $ROUNDS round(s) × ${DURATION} s per server and t
 TOKEN=$(head -n 1 "$TMP/tokens.txt")
 JA_REGISTERED_STATUS=""
 
-for tmode in one many; do
+for tmode in $TOKEN_MODES; do
     log "starting the servers (${tmode} token mode)"
     start_servers "$tmode"
     check_servers
@@ -826,12 +907,16 @@ for tmode in one many; do
     ADDR=() ROOTS=() LOGS=()
 done
 
-report_tables one "One token, repeated"
-echo
-report_ratios one
-report_tables many "$TOKENS distinct tokens, one per request in turn (token cache of layers and gateway: $MISS_CACHE_CAPACITY entries)"
-echo
-report_ratios many
+if [[ " $TOKEN_MODES " == *" one "* ]]; then
+    report_tables one "One token, repeated"
+    echo
+    report_ratios one
+fi
+if [[ " $TOKEN_MODES " == *" many "* ]]; then
+    report_tables many "$TOKENS distinct tokens, one per request in turn (token cache of layers and gateway: $MISS_CACHE_CAPACITY entries)"
+    echo
+    report_ratios many
+fi
 if [[ $MODE == smoke ]]; then
     # The million mode's path, small: distinct tokens signed and sent by the
     # load target's flood client, the gateway's RSS sampled.
