@@ -57,6 +57,18 @@ pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
     ),
 ];
 
+/// [`SECURITY_HEADERS`] as header names and values, made once (an insert
+/// by `&str` parses the name every time).
+static SECURITY_HEADER_VALUES: std::sync::LazyLock<[(http::HeaderName, HeaderValue); 6]> =
+    std::sync::LazyLock::new(|| {
+        SECURITY_HEADERS.map(|(name, value)| {
+            (
+                http::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        })
+    });
+
 /// `Retry-After` of the gateway's 503 answers, seconds.
 pub(crate) const RETRY_AFTER_SECS: u32 = 5;
 
@@ -125,6 +137,9 @@ struct Shared {
     /// The shared login throttle (`redis_url`), for its metrics.
     #[cfg(feature = "redis")]
     redis: Option<glue_auth_redis::RedisThrottle>,
+    /// A plain-http upstream: each downstream connection drives upstream
+    /// connections of its own ([`crate::proxy::Local`]).
+    direct_upstream: bool,
 }
 
 /// The gateway service. Cheap to clone (one `Arc`).
@@ -331,6 +346,7 @@ impl Gateway {
                 s.body_limit,
             )),
         };
+        let direct_upstream = matches!(&backend, Backend::Proxy(p) if p.is_direct());
         // The token endpoint answers behind the scope layer: the route table
         // decides who may call /warehouse-tokens; the bearer layer has
         // validated the token once.
@@ -362,8 +378,15 @@ impl Gateway {
                 dropped_log_lines,
                 #[cfg(feature = "redis")]
                 redis,
+                direct_upstream,
             }),
         })
+    }
+
+    /// Whether each downstream connection drives upstream connections of
+    /// its own ([`crate::proxy::Local`]: a plain-http upstream).
+    pub(crate) fn direct_upstream(&self) -> bool {
+        self.shared.direct_upstream
     }
 
     /// Whether POST /token is served (a private key is configured).
@@ -397,8 +420,8 @@ impl Gateway {
         };
         if s.settings.security_headers {
             let h = res.headers_mut();
-            for (name, value) in SECURITY_HEADERS {
-                h.insert(name, HeaderValue::from_static(value));
+            for (name, value) in SECURITY_HEADER_VALUES.iter() {
+                h.insert(name.clone(), value.clone());
             }
         }
         let status = res.status();

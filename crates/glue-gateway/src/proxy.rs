@@ -6,6 +6,13 @@
 //! Request headers whose names contain `_` are dropped too: CGI-style
 //! upstreams (PHP-FPM behind nginx, gunicorn, …) map `_` and `-` to the same
 //! variable, so `x_glue_user_id` would reach them as `X-Glue-User-Id`.
+//!
+//! Plain-http upstreams are reached over connections of each HTTP/1.1
+//! downstream connection's own, driven on its task ([`local`]); https
+//! upstreams, HTTP/2 streams and CONNECT through hyper-util's pooled
+//! client.
+
+mod local;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -14,31 +21,44 @@ use std::time::Duration;
 use bytes::Bytes;
 use glue_auth_core::{Claims, Envelope, GlueError, Principal};
 use http::header::{
-    CONNECTION, CONTENT_LENGTH, FORWARDED, HOST, HeaderName, TRANSFER_ENCODING, VIA,
+    CONNECTION, CONTENT_LENGTH, FORWARDED, HOST, HeaderName, PROXY_AUTHORIZATION, TE, TRAILER,
+    TRANSFER_ENCODING, UPGRADE, VIA,
 };
 use http::uri::{PathAndQuery, Scheme};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as HttpBody;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::Limited;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::body::{Body, BoxError, boxed, full};
 use crate::config::PrincipalHeaders;
 
+pub(crate) use local::Local;
+use local::{Checkout, Slot};
+
+/// How long opening an upstream connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded either way.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+static HOP_BY_HOP: [HeaderName; 8] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    PROXY_AUTHORIZATION,
+    TE,
+    TRAILER,
+    TRANSFER_ENCODING,
+    UPGRADE,
 ];
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// The reverse proxy. Cheap to clone (the client pools connections).
 #[derive(Clone, Debug)]
@@ -49,6 +69,60 @@ pub(crate) struct Proxy {
     prefix: String,
     headers: PrincipalHeaders,
     body_limit: usize,
+    /// A plain-http upstream: reached over the downstream connection's own
+    /// connections when the request runs on its task ([`Local::current`]).
+    direct: Option<Direct>,
+}
+
+/// Where a plain-http upstream is, and how its connections are made.
+#[derive(Clone, Debug)]
+struct Direct {
+    /// Host name or address (without an IPv6 literal's brackets).
+    host: String,
+    port: u16,
+    /// `Host` of the forwarded requests: what the pooled client would set
+    /// (the authority's host, and its port unless it is 80).
+    host_header: HeaderValue,
+    http1: hyper::client::conn::http1::Builder,
+}
+
+impl Direct {
+    fn new(upstream: &Uri) -> Option<Direct> {
+        if upstream.scheme() != Some(&Scheme::HTTP) {
+            return None;
+        }
+        let host = upstream.host()?;
+        let port = upstream.port();
+        let host_header = match port.as_ref().filter(|p| p.as_u16() != 80) {
+            Some(p) => HeaderValue::from_str(&format!("{host}:{}", p.as_str())),
+            None => HeaderValue::from_str(host),
+        }
+        .ok()?;
+        Some(Direct {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: port.map_or(80, |p| p.as_u16()),
+            host_header,
+            http1: hyper::client::conn::http1::Builder::new(),
+        })
+    }
+
+    /// Opens a connection, hands its driver to `local`'s task and returns
+    /// its sender. `slot` counts it among `local`'s connections.
+    async fn connect(&self, local: &Local, slot: Slot) -> Result<SendRequest<Body>, BoxError> {
+        let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => return Err(format!("connect: {e}").into()),
+            Err(_) => return Err("connect: timed out".into()),
+        };
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = self.http1.handshake(TokioIo::new(stream)).await?;
+        local.adopt(conn, slot);
+        Ok(sender)
+    }
 }
 
 /// The upstream is unreachable or broke the exchange: 502, plain envelope.
@@ -88,9 +162,18 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in listed {
         headers.remove(name);
     }
-    for name in HOP_BY_HOP {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
+}
+
+/// Whether a request's headers need more than `Host` removed: hop-by-hop
+/// or underscored names, or the principal headers (one pass over the
+/// names; usually there are none, and the removals are skipped).
+fn needs_stripping(headers: &HeaderMap, principal: &PrincipalHeaders) -> bool {
+    headers.keys().any(|name| {
+        HOP_BY_HOP.contains(name) || principal.all().contains(&name) || name.as_str().contains('_')
+    })
 }
 
 /// `Via` entry the gateway adds (RFC 9110 §7.6.3).
@@ -99,44 +182,82 @@ const VIA_ENTRY: &str = "1.1 glue-gateway";
 /// Appends `value` to every prior line of `name`, as one comma-separated
 /// line (all lines, not only the first: a list header split over several
 /// lines is one list).
-fn append(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+fn append(headers: &mut HeaderMap, name: &HeaderName, value: String) {
+    if !headers.contains_key(name) {
+        if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
+            headers.insert(name.clone(), v);
+        }
+        return;
+    }
     let prior: Vec<&str> = headers
-        .get_all(&name)
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .collect();
     let joined = if prior.is_empty() {
-        value.to_owned()
+        value
     } else {
         format!("{}, {value}", prior.join(", "))
     };
-    if let Ok(v) = HeaderValue::from_str(&joined) {
-        headers.insert(name, v);
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(joined)) {
+        headers.insert(name.clone(), v);
+    }
+}
+
+/// Writes an address as `Display` does, without the formatting machinery
+/// for IPv4.
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
     }
 }
 
 /// `X-Forwarded-For` and `Forwarded` (RFC 7239) with the client's address
 /// appended to what earlier proxies wrote.
 fn append_forwarding(headers: &mut HeaderMap, ip: IpAddr, host: Option<&HeaderValue>) {
-    append(
-        headers,
-        HeaderName::from_static("x-forwarded-for"),
-        &ip.to_string(),
-    );
-    let node = match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("\"[{v6}]\""),
-    };
-    let mut element = format!("for={node};proto=http");
-    if let Some(host) = host.and_then(|h| h.to_str().ok()) {
+    let mut xff = String::with_capacity(16);
+    push_ip(&mut xff, ip);
+    let host = host
+        .and_then(|h| h.to_str().ok())
         // A quoted-string: no quote or backslash may pass through.
-        if !host.contains(['"', '\\']) {
-            element.push_str(&format!(";host=\"{host}\""));
+        .filter(|h| !h.contains(['"', '\\']));
+    let mut element = String::with_capacity(32 + host.map_or(0, str::len));
+    element.push_str("for=");
+    match ip {
+        IpAddr::V4(_) => element.push_str(&xff),
+        IpAddr::V6(_) => {
+            element.push_str("\"[");
+            element.push_str(&xff);
+            element.push_str("]\"");
         }
     }
-    append(headers, FORWARDED, &element);
+    element.push_str(";proto=http");
+    if let Some(host) = host {
+        element.push_str(";host=\"");
+        element.push_str(host);
+        element.push('"');
+    }
+    append(headers, &X_FORWARDED_FOR, xff);
+    append(headers, &FORWARDED, element);
 }
 
 /// The TLS client configuration of https upstreams: the system's roots,
@@ -205,12 +326,31 @@ impl Proxy {
             prefix,
             headers,
             body_limit,
+            direct: Direct::new(upstream),
         })
     }
 
-    fn target(&self, original: &Uri) -> Option<Uri> {
-        let pq = original.path_and_query().map_or("/", PathAndQuery::as_str);
-        let pq: PathAndQuery = format!("{}{}", self.prefix, pq).parse().ok()?;
+    /// Whether requests carrying a [`Local`] go over it (a plain-http
+    /// upstream).
+    pub(crate) fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// The upstream's path and query for a request to `original`.
+    fn path_and_query(&self, original: &Uri) -> Option<PathAndQuery> {
+        let pq = original.path_and_query();
+        if self.prefix.is_empty() {
+            return Some(
+                pq.cloned()
+                    .unwrap_or_else(|| PathAndQuery::from_static("/")),
+            );
+        }
+        let pq = pq.map_or("/", PathAndQuery::as_str);
+        format!("{}{}", self.prefix, pq).parse().ok()
+    }
+
+    /// The absolute URI the pooled client is given.
+    fn absolute(&self, pq: PathAndQuery) -> Option<Uri> {
         Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
@@ -219,8 +359,101 @@ impl Proxy {
             .ok()
     }
 
+    #[cfg(test)]
+    fn target(&self, original: &Uri) -> Option<Uri> {
+        self.absolute(self.path_and_query(original)?)
+    }
+
+    /// Sends `req` (origin-form URI, `Host` set) over one of `local`'s
+    /// connections: an idle one, else a new one, else (all busy, at the
+    /// limit) through the pooled client. A request that a reused
+    /// connection refused before writing it (the upstream closed it
+    /// meanwhile) is sent again, as the pooled client does.
+    async fn send_direct(
+        &self,
+        direct: &Direct,
+        local: &Local,
+        mut req: Request<Body>,
+    ) -> Result<Response<Incoming>, BoxError> {
+        for _ in 0..=local::MAX_PER_CONNECTION {
+            let (mut sender, reused) = match local.checkout() {
+                Checkout::Ready(sender) => (sender, true),
+                // Boxed: once per connection, and a large future.
+                Checkout::Connect(slot) => (Box::pin(direct.connect(local, slot)).await?, false),
+                Checkout::Unavailable => break,
+            };
+            match sender.try_send_request(req).await {
+                Ok(res) => {
+                    local.checkin(sender);
+                    return Ok(res);
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if reused => {
+                        tracing::debug!(error = %e.error(), "idle upstream connection closed; sending again");
+                        req = unsent;
+                    }
+                    _ => return Err(e.into_error().into()),
+                },
+            }
+        }
+        let pq = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        *req.uri_mut() = self.absolute(pq).ok_or("invalid upstream URI")?;
+        Ok(self.client.request(req).await?)
+    }
+
     /// Forwards one request.
     pub(crate) async fn call<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        // The downstream connection's own upstream connections, when this
+        // runs on its task (HTTP/1.1; an HTTP/2 stream runs on a task of
+        // its own and uses the pool).
+        let local = match &self.direct {
+            Some(_) if req.method() != Method::CONNECT => Local::current(),
+            // CONNECT goes to the pooled client (authority-form).
+            _ => None,
+        };
+        let upstream_req = match self.prepare(req, local.is_some()) {
+            Ok(req) => req,
+            Err(res) => return res,
+        };
+        let sent = match (&self.direct, local) {
+            (Some(direct), Some(local)) => self.send_direct(direct, &local, upstream_req).await,
+            _ => self
+                .client
+                .request(upstream_req)
+                .await
+                .map_err(BoxError::from),
+        };
+        match sent {
+            Ok(res) => {
+                let (mut parts, body) = res.into_parts();
+                if parts.headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+                    strip_hop_by_hop(&mut parts.headers);
+                }
+                parts.version = Version::default();
+                Response::from_parts(parts, boxed(body))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, upstream = %self.authority, "upstream request failed");
+                metrics::counter!("glue_gateway_upstream_errors_total").increment(1);
+                bad_gateway()
+            }
+        }
+    }
+
+    /// The request to send upstream: headers stripped and added, the body
+    /// limited, the URI absolute (for the pooled client) or origin-form with
+    /// `Host` set (`direct`); or the answer when there is nothing to send.
+    // The answer is returned as it is, at once: no need to box it.
+    #[allow(clippy::result_large_err)]
+    fn prepare<B>(&self, req: Request<B>, direct: bool) -> Result<Request<Body>, Response<Body>>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -232,17 +465,17 @@ impl Proxy {
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > self.body_limit as u64) {
             let envelope = Envelope::for_request(req.method(), req.headers());
-            return GlueError::new_static(
+            return Err(GlueError::new_static(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 None,
                 "Request body is too large.",
             )
             .to_response(envelope)
-            .map(full);
+            .map(full));
         }
         let (mut parts, body) = req.into_parts();
-        let Some(uri) = self.target(&parts.uri) else {
-            return bad_gateway();
+        let Some(pq) = self.path_and_query(&parts.uri) else {
+            return Err(bad_gateway());
         };
         let original_host = parts.headers.get(HOST).cloned().or_else(|| {
             parts
@@ -251,20 +484,28 @@ impl Proxy {
                 .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
         });
         let headers = &mut parts.headers;
-        strip_hop_by_hop(headers);
-        strip_underscored(headers);
-        headers.remove(HOST);
-        for name in self.headers.all() {
-            headers.remove(name);
+        if needs_stripping(headers, &self.headers) {
+            strip_hop_by_hop(headers);
+            strip_underscored(headers);
+            headers.remove(HOST);
+            for name in self.headers.all() {
+                headers.remove(name);
+            }
+        } else {
+            headers.remove(HOST);
         }
         if let Some(host) = &original_host {
-            headers.insert("x-forwarded-host", host.clone());
+            headers.insert(X_FORWARDED_HOST.clone(), host.clone());
         }
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
         if let Some(peer) = parts.extensions.get::<SocketAddr>() {
             append_forwarding(headers, peer.ip(), original_host.as_ref());
         }
-        append(headers, VIA, VIA_ENTRY);
+        if headers.contains_key(VIA) {
+            append(headers, &VIA, VIA_ENTRY.to_owned());
+        } else {
+            headers.insert(VIA, HeaderValue::from_static(VIA_ENTRY));
+        }
         match parts.extensions.get::<Principal>() {
             Some(Principal::User(u)) => {
                 if let Ok(v) = HeaderValue::from_str(u.uuid()) {
@@ -281,28 +522,29 @@ impl Proxy {
             None => {}
         }
         if let Some(claims) = parts.extensions.get::<Claims>() {
-            let scopes = claims.scopes().iter().collect::<Vec<_>>().join(" ");
-            if let Ok(v) = HeaderValue::from_str(&scopes) {
+            let scopes = claims.scopes();
+            let mut joined = String::with_capacity(scopes.iter().map(|s| s.len() + 1).sum());
+            for (i, scope) in scopes.iter().enumerate() {
+                if i > 0 {
+                    joined.push(' ');
+                }
+                joined.push_str(scope);
+            }
+            if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(joined)) {
                 headers.insert(self.headers.scopes.clone(), v);
             }
         }
-        parts.uri = uri;
         parts.version = Version::HTTP_11;
-        let body = boxed(Limited::new(body, self.body_limit));
-        let upstream_req = Request::from_parts(parts, body);
-        match self.client.request(upstream_req).await {
-            Ok(res) => {
-                let (mut parts, body) = res.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
-                parts.version = Version::default();
-                Response::from_parts(parts, boxed(body.map_err(BoxError::from)))
+        match (&self.direct, direct) {
+            (Some(d), true) => {
+                parts.uri = Uri::from(pq);
+                // Last, as the pooled client adds it.
+                parts.headers.insert(HOST, d.host_header.clone());
             }
-            Err(e) => {
-                tracing::warn!(error = %e, upstream = %self.authority, "upstream request failed");
-                metrics::counter!("glue_gateway_upstream_errors_total").increment(1);
-                bad_gateway()
-            }
+            _ => parts.uri = self.absolute(pq).ok_or_else(bad_gateway)?,
         }
+        let body = boxed(Limited::new(body, self.body_limit));
+        Ok(Request::from_parts(parts, body))
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::app::Gateway;
 use crate::config::Settings;
+use crate::proxy::Local;
 
 /// The process's signal handlers, installed at start (before the database
 /// connect, which may retry for `database_connect_timeout`): from then on
@@ -166,6 +167,32 @@ async fn first_request_deadline(seen: &Notify, limit: Duration) {
     }
 }
 
+/// Serves one accepted connection to its end (or until it sent no complete
+/// request head within `head_limit`), then gives its permit back.
+async fn drive<F, E>(
+    conn: F,
+    seen: Arc<Notify>,
+    head_limit: Duration,
+    peer: SocketAddr,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) where
+    F: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    tokio::select! {
+        res = conn => {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        }
+        () = first_request_deadline(&seen, head_limit) => {
+            tracing::debug!(%peer, "no complete request head within header_read_timeout; connection closed");
+        }
+    }
+    metrics::gauge!("glue_gateway_open_connections").decrement(1.0);
+    drop(permit);
+}
+
 /// Serves until a shutdown signal, then lets in-flight requests finish.
 pub(crate) async fn run(
     settings: Settings,
@@ -209,6 +236,7 @@ pub(crate) async fn run(
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let shutdown = signals.shutdown();
     tokio::pin!(shutdown);
+    let direct_upstream = gateway.direct_upstream();
 
     let signal = loop {
         let permit = tokio::select! {
@@ -247,20 +275,14 @@ pub(crate) async fn run(
         let conn = graceful.watch(conn);
         metrics::gauge!("glue_gateway_open_connections").increment(1.0);
         let head_limit = settings.header_read_timeout;
-        tokio::spawn(async move {
-            tokio::select! {
-                res = conn => {
-                    if let Err(e) = res {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
-                }
-                () = first_request_deadline(&seen, head_limit) => {
-                    tracing::debug!(%peer, "no complete request head within header_read_timeout; connection closed");
-                }
-            }
-            metrics::gauge!("glue_gateway_open_connections").decrement(1.0);
-            drop(permit);
-        });
+        if direct_upstream {
+            // The connection's own upstream connections, driven on its task
+            // (the proxy finds them with `Local::current`).
+            let conn = Local::new().serve(conn);
+            tokio::spawn(drive(conn, seen, head_limit, peer, permit));
+        } else {
+            tokio::spawn(drive(conn, seen, head_limit, peer, permit));
+        }
     };
     drop(listener);
     tracing::info!(
