@@ -116,8 +116,8 @@ fn methods_outside_the_allowlist_are_405_with_allow_not_501() {
 fn the_documented_authorize_example_gets_a_code_that_redeems() {
     let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
     let op = &doc["paths"]["/authorize"]["post"];
-    let example = &op["requestBody"]["content"]["application/x-www-form-urlencoded"]["examples"]
-        ["demo"]["value"];
+    let example = &op["requestBody"]["content"]["application/x-www-form-urlencoded"]["examples"]["demo"]
+        ["value"];
     assert!(example.is_object(), "no /authorize example in the document");
     let grants = &doc["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]["enum"];
     assert!(
