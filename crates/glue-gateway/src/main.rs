@@ -24,6 +24,10 @@ mod server;
 mod stack;
 mod stores;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
