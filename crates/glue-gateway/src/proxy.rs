@@ -576,6 +576,59 @@ mod tests {
     }
 
     #[test]
+    fn direct_upstreams_get_the_host_header_of_the_pooled_client() {
+        let d = |url: &str| Direct::new(&url.parse().unwrap());
+        let v6 = d("http://[::1]:8080/backend").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
+        assert_eq!(v6.host_header, "[::1]:8080");
+        let named = d("http://backend/").unwrap();
+        assert_eq!((named.host.as_str(), named.port), ("backend", 80));
+        assert_eq!(named.host_header, "backend");
+        // The default port is left out, as the pooled client does.
+        assert_eq!(d("http://backend:80").unwrap().host_header, "backend");
+        assert_eq!(
+            d("http://10.0.0.1:9000").unwrap().host_header,
+            "10.0.0.1:9000"
+        );
+        // https stays with the pooled client (TLS).
+        assert!(d("https://backend/").is_none());
+    }
+
+    #[test]
+    fn forwarding_values_match_display() {
+        for ip in [
+            "192.0.2.1",
+            "10.0.0.255",
+            "0.0.0.0",
+            "255.255.255.255",
+            "2001:db8::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut out = String::new();
+            push_ip(&mut out, ip);
+            assert_eq!(out, ip.to_string());
+        }
+        let mut h = HeaderMap::new();
+        append_forwarding(&mut h, "2001:db8::1".parse().unwrap(), None);
+        assert_eq!(h["x-forwarded-for"], "2001:db8::1");
+        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=http");
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("192.0.2.9"));
+        let host = HeaderValue::from_static("gw.example");
+        append_forwarding(&mut h, "192.0.2.1".parse().unwrap(), Some(&host));
+        assert_eq!(h["x-forwarded-for"], "192.0.2.9, 192.0.2.1");
+        assert_eq!(
+            h["forwarded"],
+            "for=192.0.2.1;proto=http;host=\"gw.example\""
+        );
+        // A host with a quote is left out of the quoted-string.
+        let mut h = HeaderMap::new();
+        let host = HeaderValue::from_static("a\"b");
+        append_forwarding(&mut h, "192.0.2.1".parse().unwrap(), Some(&host));
+        assert_eq!(h["forwarded"], "for=192.0.2.1;proto=http");
+    }
+
+    #[test]
     fn underscored_header_names_go() {
         let mut h = HeaderMap::new();
         h.insert("x_glue_user_id", HeaderValue::from_static("1"));
