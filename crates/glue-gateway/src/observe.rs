@@ -10,8 +10,9 @@ use http::{Method, StatusCode};
 use metrics::{Counter, Histogram};
 
 /// The route labels: a fixed set, never the raw path.
-pub(crate) const ROUTES: [&str; 12] = [
+pub(crate) const ROUTES: [&str; 13] = [
     "/token",
+    "/authorize",
     "/warehouse-tokens",
     "/picking-lists",
     "/picking-lists/{id}",
@@ -31,17 +32,18 @@ pub(crate) fn route_index(path: &str) -> usize {
     let mut parts = p.split('/').skip(1);
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some("token"), None, ..) => 0,
-        (Some("warehouse-tokens"), None, ..) => 1,
-        (Some("picking-lists"), None, ..) => 2,
-        (Some("picking-lists"), Some(_), None, _) => 3,
-        (Some("picking-lists"), Some(_), Some("start-picking"), None) => 4,
-        (Some("picking-lists"), Some(_), Some("picking-list-items"), None) => 5,
-        (Some("warehouse-user-assignments"), ..) => 6,
-        (Some("healthz"), None, ..) => 7,
-        (Some("metrics"), None, ..) => 8,
-        (Some(".well-known"), Some("jwks.json"), None, _) => 9,
-        (Some("openapi.json"), None, ..) => 10,
-        _ => 11,
+        (Some("authorize"), None, ..) => 1,
+        (Some("warehouse-tokens"), None, ..) => 2,
+        (Some("picking-lists"), None, ..) => 3,
+        (Some("picking-lists"), Some(_), None, _) => 4,
+        (Some("picking-lists"), Some(_), Some("start-picking"), None) => 5,
+        (Some("picking-lists"), Some(_), Some("picking-list-items"), None) => 6,
+        (Some("warehouse-user-assignments"), ..) => 7,
+        (Some("healthz"), None, ..) => 8,
+        (Some("metrics"), None, ..) => 9,
+        (Some(".well-known"), Some("jwks.json"), None, _) => 10,
+        (Some("openapi.json"), None, ..) => 11,
+        _ => 12,
     }
 }
 
@@ -190,6 +192,7 @@ mod tests {
     #[test]
     fn route_labels_are_bounded() {
         assert_eq!(route_label("/token/"), "/token");
+        assert_eq!(route_label("/authorize"), "/authorize");
         assert_eq!(route_label("/picking-lists/abc"), "/picking-lists/{id}");
         assert_eq!(
             route_label("/picking-lists/abc/picking-list-items"),
