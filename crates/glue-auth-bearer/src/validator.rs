@@ -268,6 +268,22 @@ fn audience_ok<S: AsRef<str>>(allowed: Option<&[S]>, claims: &Claims) -> bool {
     })
 }
 
+/// Whether `bytes` holds ASCII whitespace (as [`u8::is_ascii_whitespace`])
+/// and whether it holds a byte outside ASCII, in one pass without early
+/// exit, which the compiler vectorises.
+fn scan(bytes: &[u8]) -> (bool, bool) {
+    let (mut whitespace, mut high) = (0u8, 0u8);
+    for &b in bytes {
+        whitespace |= u8::from(b == b' ')
+            | u8::from(b == b'\t')
+            | u8::from(b == b'\n')
+            | u8::from(b == 0x0c)
+            | u8::from(b == b'\r');
+        high |= b;
+    }
+    (whitespace != 0, high >= 0x80)
+}
+
 fn invalid(reason: InvalidReason) -> Rejection {
     Rejection::InvalidToken { reason }
 }
@@ -333,22 +349,27 @@ impl Validator {
         if values.next().is_some() {
             return Err(invalid(InvalidReason::MultipleHeaders));
         }
-        let mut parts = value
-            .as_bytes()
-            .split(u8::is_ascii_whitespace)
-            .filter(|p| !p.is_empty());
-        let (Some(scheme), Some(token)) = (parts.next(), parts.next()) else {
+        // Whitespace-separated parts: the scheme, then the token. The scheme
+        // is short and found by a plain search; the token (most of the
+        // value) is checked for further whitespace and non-ASCII bytes in
+        // one branch-free pass (a profile showed a byte-by-byte split over
+        // the whole value as the largest cost of this function).
+        let value = value.as_bytes().trim_ascii();
+        let Some(end) = value.iter().position(u8::is_ascii_whitespace) else {
             return Err(Rejection::MissingToken {
                 status: self.inner.missing_token_status.status(),
             });
         };
-        if parts.next().is_some() || !scheme.eq_ignore_ascii_case(b"bearer") {
+        let scheme = &value[..end];
+        let token = value[end..].trim_ascii_start();
+        let (whitespace, non_ascii) = scan(token);
+        if whitespace || !scheme.eq_ignore_ascii_case(b"bearer") {
             return Err(invalid(InvalidReason::Scheme));
         }
         if token.len() > self.inner.max_token_len {
             return Err(invalid(InvalidReason::Oversized));
         }
-        if !token.is_ascii() {
+        if non_ascii {
             return Err(invalid(InvalidReason::NotAscii));
         }
         let token = std::str::from_utf8(token).map_err(|_| invalid(InvalidReason::NotAscii))?;

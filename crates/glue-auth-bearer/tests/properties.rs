@@ -6,17 +6,23 @@
 //! - the validated-token cache never changes a decision: a validator with
 //!   the cache and one without answer every step of any sequence of tokens,
 //!   clock moves (forward and back, by microseconds to a day) and key
-//!   changes identically: 256 sequences of up to 31 steps.
+//!   changes identically: 256 sequences of up to 31 steps;
+//! - `authenticate` reads any `Authorization` value as the plain reading of
+//!   SPEC §5.1 does (split on ASCII whitespace, empty parts dropped): a
+//!   reference model, 2,048 values.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use glue_auth_bearer::{KeySet, TokenError, Validator};
+use glue_auth_core::Rejection;
 use glue_auth_core::{
     Claims, InvalidReason, ManualClock, NumericDate, Principal, Scopes, UserPrincipal,
     WarehousePrincipal,
 };
 use glue_auth_jwt::SigningKey;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 
 /// Two signing keys: the fixture key (`shared/fixtures/foreign-signer`, copied
@@ -234,4 +240,102 @@ proptest! {
 
 fn clock_now(clock: &ManualClock) -> NumericDate {
     glue_auth_core::Clock::now(clock)
+}
+
+/// What the reference reading of an `Authorization` value yields.
+#[derive(Debug, PartialEq)]
+enum Read {
+    Missing,
+    Invalid(InvalidReason),
+    /// The token goes on to `validate`.
+    Token(String),
+}
+
+/// SPEC §5.1 read plainly: split on ASCII whitespace, drop empty parts;
+/// fewer than two parts are "missing", more than two or another scheme than
+/// `Bearer` (any case) invalid, then the size limit, then ASCII only.
+fn reference(value: &[u8], max_len: usize) -> Read {
+    let parts: Vec<&[u8]> = value
+        .split(u8::is_ascii_whitespace)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return Read::Missing;
+    }
+    if parts.len() > 2 || !parts[0].eq_ignore_ascii_case(b"bearer") {
+        return Read::Invalid(InvalidReason::Scheme);
+    }
+    if parts[1].len() > max_len {
+        return Read::Invalid(InvalidReason::Oversized);
+    }
+    match std::str::from_utf8(parts[1]) {
+        Ok(t) if t.is_ascii() => Read::Token(t.to_owned()),
+        _ => Read::Invalid(InvalidReason::NotAscii),
+    }
+}
+
+/// Pieces of header values: whitespace of every kind a header value can
+/// hold, schemes, tokens (a valid one among them), non-ASCII bytes.
+fn header_value() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b" ".to_vec()),
+        Just(b"\t".to_vec()),
+        Just(b"  \t ".to_vec()),
+        Just(b"Bearer".to_vec()),
+        Just(b"bEaReR".to_vec()),
+        Just(b"Basic".to_vec()),
+        Just(b"x.y.z".to_vec()),
+        Just(pool()[0].as_bytes().to_vec()),
+        Just(b"\xc3\xa9".to_vec()),
+        Just(b"\xff".to_vec()),
+        proptest::collection::vec(0x21u8..0x7f, 1..12),
+        proptest::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..0x7f, 0x80u8..=0xff], 1..24),
+    ];
+    proptest::collection::vec(piece, 0..7).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn authorization_values_are_read_as_the_reference_reads_them(
+        value in header_value(),
+        small in any::<bool>(),
+    ) {
+        let Ok(header) = HeaderValue::from_bytes(&value) else {
+            return Ok(());
+        };
+        let clock = ManualClock::new(BASE);
+        // The smallest allowed limit half of the time, so that "oversized"
+        // is reached too.
+        let max_len = if small { 64 } else { glue_auth_bearer::DEFAULT_MAX_TOKEN_LEN };
+        let v = Validator::builder(KeySet::single(keys()[0].public_key()))
+            .clock(clock.clone())
+            .max_token_len(max_len)
+            .build()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, header);
+        let got = v.authenticate(&headers);
+        match reference(&value, max_len) {
+            Read::Missing => prop_assert!(
+                matches!(got, Err(Rejection::MissingToken { .. })), "{:?}: {:?}", value, got
+            ),
+            Read::Invalid(reason) => prop_assert!(
+                matches!(&got, Err(Rejection::InvalidToken { reason: r }) if *r == reason),
+                "{:?}: {:?}, expected {:?}", value, got, reason
+            ),
+            Read::Token(token) => {
+                let expected = v.validate(&token);
+                match (&got, &expected) {
+                    (Ok(Some(a)), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(Rejection::InvalidToken { reason: a }), Err(TokenError::Invalid(b))) => {
+                        prop_assert_eq!(a, b)
+                    }
+                    (Err(Rejection::UnsupportedSubject), Err(TokenError::UnsupportedSubject)) => {}
+                    _ => prop_assert!(false, "{:?}: {:?} vs {:?}", value, got, expected),
+                }
+            }
+        }
+    }
 }
