@@ -83,33 +83,8 @@ fn serve(stream: TcpStream, n: usize, close: Close) {
         .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut content_length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.trim().eq_ignore_ascii_case("content-length")
-            {
-                content_length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; content_length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let path = request_line.split_whitespace().nth(1).unwrap_or_default();
-        let doc = serde_json::json!({"path": path, "connection": n}).to_string();
+    while let Some(req) = read_request(&mut reader) {
+        let doc = serde_json::json!({"path": req.path, "connection": n}).to_string();
         let connection = if close == Close::Announced {
             "connection: close\r\n"
         } else {
@@ -307,20 +282,7 @@ fn barrier_upstream(n: usize) -> SocketAddr {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut writer = stream;
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line.trim_end().is_empty() {
-                            break;
-                        }
-                    }
+                while let Some(req) = read_request(&mut reader) {
                     let (count, all_there) = &*arrived;
                     let mut seen = count.lock().unwrap();
                     *seen += 1;
@@ -334,8 +296,7 @@ fn barrier_upstream(n: usize) -> SocketAddr {
                         "503 Not all there"
                     };
                     drop(seen);
-                    let path = request_line.split_whitespace().nth(1).unwrap_or_default();
-                    let doc = serde_json::json!({ "path": path }).to_string();
+                    let doc = serde_json::json!({ "path": req.path }).to_string();
                     let res = format!(
                         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{doc}",
                         doc.len()

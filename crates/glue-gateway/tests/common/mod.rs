@@ -422,58 +422,81 @@ impl Upstream {
     }
 }
 
-fn serve_upstream(mut stream: TcpStream, slow: Duration, arrived: &std::sync::mpsc::Sender<()>) {
+/// One HTTP/1.1 request as the test upstreams read it: the request line's
+/// method and target, the header lines in order (names lower-cased, values
+/// trimmed) and the body (by `Content-Length`). `None` at the end of the
+/// stream or on a read error.
+pub struct UpstreamRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+pub fn read_request(reader: &mut impl BufRead) -> Option<UpstreamRequest> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            let k = k.trim().to_ascii_lowercase();
+            if k == "content-length" {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k, v.trim().to_owned()));
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body).ok()?;
+    let mut parts = request_line.split_whitespace();
+    Some(UpstreamRequest {
+        method: parts.next().unwrap_or_default().to_owned(),
+        path: parts.next().unwrap_or_default().to_owned(),
+        headers,
+        body,
+    })
+}
+
+fn serve_upstream(stream: TcpStream, slow: Duration, arrived: &std::sync::mpsc::Sender<()>) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    loop {
-        let mut reader = BufReader::new(&stream);
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = serde_json::Map::new();
-        let mut content_length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    content_length = v.trim().parse().unwrap_or(0);
-                }
-                headers.insert(k, serde_json::Value::String(v.trim().to_owned()));
-            }
-        }
-        let mut body = vec![0u8; content_length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let mut parts = request_line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let path = parts.next().unwrap_or_default().to_owned();
-        if path.starts_with("/slow") {
+    let mut reader = BufReader::new(&stream);
+    let mut writer = &stream;
+    while let Some(req) = read_request(&mut reader) {
+        if req.path.starts_with("/slow") {
             let _ = arrived.send(());
             thread::sleep(slow);
         }
+        // Later lines of a repeated header name win, as a JSON object keeps one.
+        let headers: serde_json::Map<String, serde_json::Value> = req
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
         let doc = serde_json::json!({
-            "method": method,
-            "path": path,
+            "method": req.method,
+            "path": req.path,
             "headers": headers,
-            "body": String::from_utf8_lossy(&body),
+            "body": String::from_utf8_lossy(&req.body),
         })
         .to_string();
         let res = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-upstream: yes\r\ncontent-length: {}\r\n\r\n{doc}",
             doc.len()
         );
-        if stream.write_all(res.as_bytes()).is_err() {
+        if writer.write_all(res.as_bytes()).is_err() {
             return;
         }
     }
