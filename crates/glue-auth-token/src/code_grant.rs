@@ -3,7 +3,7 @@
 //! grant's answer.
 
 use bytes::Bytes;
-use glue_auth_core::NumericDate;
+use glue_auth_core::{NumericDate, Principal};
 use http::Response;
 use http::request::Parts;
 
@@ -75,6 +75,20 @@ impl CodeFlow {
         }
         if !pkce::verifies(record.challenge_method, &record.challenge, &verifier) {
             return wrong_verifier(attempt, now).await;
+        }
+        // The user may have been blocked, deleted or given a new password
+        // in the seconds since `/authorize` checked them: as with the
+        // refresh grant, such a code no longer speaks for the user.
+        if let Principal::User(user) = &record.principal {
+            let issued_at = record.expires_at.saturating_sub(self.ttl);
+            match ep.warehouse.users.standing(user.uuid()).await {
+                Ok(Some(s)) if s.allows(Some(issued_at)) => {}
+                Ok(_) => {
+                    tracing::info!("token endpoint: authorization code of a revoked user");
+                    return res::oauth("invalid_grant", INVALID_CREDENTIALS);
+                }
+                Err(e) => return ep.failure(Failure::Store(e)),
+            }
         }
         let minted = match ep.issuer.mint(
             record.principal,

@@ -28,7 +28,8 @@ use crate::store::{BoxError, RefreshFamily, UserDirectory, WarehouseAssignments}
 const SCOPE_USER: &str = "user";
 
 pub(crate) struct WarehouseExchange {
-    users: Arc<dyn UserDirectory>,
+    /// Also asked by the code grant whether a user still stands.
+    pub(crate) users: Arc<dyn UserDirectory>,
     assignments: Arc<dyn WarehouseAssignments>,
     unauthenticated_status: UnauthenticatedStatus,
     /// Set once the missing bearer layer was reported.

@@ -1,6 +1,6 @@
 //! `grant_type=authorization_code` (SPEC §2a): every `/token` row of the
 //! error table, the 60 s lifetime on a manual clock, codes stored as hashes
-//! with their bindings, loopback redirect URIs on any port, plain PKCE.
+//! with their bindings, loopback redirect URIs on any port, plain PKCE, revoked users.
 
 mod common;
 
@@ -190,4 +190,43 @@ async fn plain_pkce_only_when_allowed() {
         let ok = exchange(&s, &with(exchange_params(&c), "code_verifier", Some(plain))).await;
         assert_eq!(ok.status, 200, "{}", ok.text());
     }
+}
+
+/// `/authorize` checked the user a moment before; a user blocked, deleted or
+/// given a new password before the exchange gets no token from the code
+/// (`invalid_grant`, as an inactive user at `/authorize`), and the code is
+/// spent.
+#[tokio::test]
+async fn codes_of_blocked_deleted_and_password_changed_users_are_refused() {
+    use glue_auth_core::Clock;
+    use glue_auth_token::store::UserStatus;
+    for status in [UserStatus::Blocked, UserStatus::Deleted] {
+        let s = setup_with(flow);
+        let c = code(&s).await;
+        assert!(s.dir.set_status(SONIA, status));
+        exchange(&s, &exchange_params(&c))
+            .await
+            .is(400, INVALID_GRANT);
+        assert!(s.dir.set_status(SONIA, UserStatus::Active));
+        exchange(&s, &exchange_params(&c))
+            .await
+            .is(400, INVALID_REQUEST);
+        // Active again: a new code redeems.
+        let c = code(&s).await;
+        assert_eq!(exchange(&s, &exchange_params(&c)).await.status, 200);
+    }
+
+    // A new password after the code was issued.
+    let s = setup_with(flow);
+    let c = code(&s).await;
+    s.clock.advance(Duration::from_secs(1));
+    assert!(
+        s.dir
+            .set_password_hash(SONIA, hash4(PASSWORD), s.clock.now())
+    );
+    exchange(&s, &exchange_params(&c))
+        .await
+        .is(400, INVALID_GRANT);
+    let c = code(&s).await;
+    assert_eq!(exchange(&s, &exchange_params(&c)).await.status, 200);
 }
