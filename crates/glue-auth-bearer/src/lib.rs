@@ -53,6 +53,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod cache;
 mod issuer;
 mod layer;
 mod service;

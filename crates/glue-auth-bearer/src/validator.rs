@@ -2,16 +2,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use glue_auth_core::{Claims, Clock, InvalidReason, Rejection, SystemClock, UnauthenticatedStatus};
+use glue_auth_core::{
+    Claims, Clock, InvalidReason, NumericDate, Rejection, SystemClock, UnauthenticatedStatus,
+};
 use glue_auth_jwt::{KeySet, TokenError};
 
 use crate::Issuer;
+use crate::cache::{Entry, TokenCache};
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use moka::sync::Cache;
 
 /// Default largest accepted token: 8 KiB.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -98,37 +99,6 @@ struct Inner {
     max_token_len: usize,
     missing_token_status: UnauthenticatedStatus,
     cache: Option<TokenCache>,
-}
-
-struct TokenCache {
-    /// Keyed by the token itself, hashed with foldhash under a per-process
-    /// random seed: a hit needs the whole token to be equal, so a hash
-    /// collision can never return another token's claims.
-    entries: Cache<Arc<str>, Entry, foldhash::fast::RandomState>,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-#[derive(Clone)]
-struct Entry {
-    claims: Claims,
-    /// 0: the Glue key set; `i + 1`: `issuers[i]`.
-    source: usize,
-    generation: u64,
-    ttl: Duration,
-}
-
-struct TtlUntilExp;
-
-impl moka::Expiry<Arc<str>, Entry> for TtlUntilExp {
-    fn expire_after_create(
-        &self,
-        _key: &Arc<str>,
-        value: &Entry,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
 }
 
 /// Builder for [`Validator`]; every setting is checked in [`build`](Self::build).
@@ -234,14 +204,7 @@ impl ValidatorBuilder {
         }
         let cache = match self.cache_capacity {
             Some(0) => return Err(ConfigError::CacheCapacity),
-            Some(capacity) => Some(TokenCache {
-                entries: Cache::builder()
-                    .max_capacity(capacity)
-                    .expire_after(TtlUntilExp)
-                    .build_with_hasher(foldhash::fast::RandomState::default()),
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
-            }),
+            Some(capacity) => Some(TokenCache::new(capacity)),
             None => None,
         };
         Ok(Validator {
@@ -350,10 +313,7 @@ impl Validator {
             return Err(invalid(InvalidReason::MultipleHeaders));
         }
         // Whitespace-separated parts: the scheme, then the token. The scheme
-        // is short and found by a plain search; the token (most of the
-        // value) is checked for further whitespace and non-ASCII bytes in
-        // one branch-free pass (a profile showed a byte-by-byte split over
-        // the whole value as the largest cost of this function).
+        // is short and found by a plain search.
         let value = value.as_bytes().trim_ascii();
         let Some(end) = value.iter().position(u8::is_ascii_whitespace) else {
             return Err(Rejection::MissingToken {
@@ -362,6 +322,22 @@ impl Validator {
         };
         let scheme = &value[..end];
         let token = value[end..].trim_ascii_start();
+        let now = self.inner.clock.now();
+        // A token byte-equal to one validated before is answered by the
+        // cache before the checks below: every cached token passed them
+        // (no whitespace, ASCII only, within the size), so the answer is
+        // the same, and a hit costs one hash and one compare of the token.
+        if let Some(cache) = &self.inner.cache
+            && token.len() <= self.inner.max_token_len
+            && scheme.eq_ignore_ascii_case(b"bearer")
+            && let Some(answer) = self.cached(cache, token, now)
+        {
+            return bearer_answer(answer);
+        }
+        // The token (most of the value) is checked for further whitespace
+        // and non-ASCII bytes in one branch-free pass (a profile showed a
+        // byte-by-byte split over the whole value as the largest cost of
+        // this function).
         let (whitespace, non_ascii) = scan(token);
         if whitespace || !scheme.eq_ignore_ascii_case(b"bearer") {
             return Err(invalid(InvalidReason::Scheme));
@@ -373,11 +349,7 @@ impl Validator {
             return Err(invalid(InvalidReason::NotAscii));
         }
         let token = std::str::from_utf8(token).map_err(|_| invalid(InvalidReason::NotAscii))?;
-        match self.validate(token) {
-            Ok(claims) => Ok(Some(claims)),
-            Err(TokenError::Invalid(reason)) => Err(invalid(reason)),
-            Err(TokenError::UnsupportedSubject) => Err(Rejection::UnsupportedSubject),
-        }
+        bearer_answer(self.verify_and_cache(token, now))
     }
 
     /// Validates one compact JWT: size, RS256 signature against the key set,
@@ -399,19 +371,42 @@ impl Validator {
             return Err(InvalidReason::Oversized.into());
         }
         let now = inner.clock.now();
+        if let Some(cache) = &inner.cache
+            && let Some(answer) = self.cached(cache, token.as_bytes(), now)
+        {
+            return answer;
+        }
+        self.verify_and_cache(token, now)
+    }
+
+    /// The cache's answer for exactly these bytes, if it holds them under
+    /// the current keys: the claims, or the date check's refusal (then the
+    /// entry goes). `None`: verify the token.
+    fn cached(
+        &self,
+        cache: &TokenCache,
+        token: &[u8],
+        now: NumericDate,
+    ) -> Option<Result<Claims, TokenError>> {
+        let entry = cache.get(token)?;
+        if entry.generation != self.key_set_of(entry.source).generation() {
+            cache.invalidate(token);
+            return None;
+        }
+        if let Err(reason) = entry.claims.check_time(now, self.inner.leeway) {
+            cache.invalidate(token);
+            return Some(Err(reason.into()));
+        }
+        cache.count_hit();
+        Some(Ok(entry.claims))
+    }
+
+    /// A token the cache could not answer: signature, dates and audience,
+    /// then into the cache.
+    fn verify_and_cache(&self, token: &str, now: NumericDate) -> Result<Claims, TokenError> {
+        let inner = &*self.inner;
         if let Some(cache) = &inner.cache {
-            if let Some(entry) = cache.entries.get(token) {
-                if entry.generation == self.key_set_of(entry.source).generation() {
-                    if let Err(reason) = entry.claims.check_time(now, inner.leeway) {
-                        cache.entries.invalidate(token);
-                        return Err(reason.into());
-                    }
-                    cache.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(entry.claims);
-                }
-                cache.entries.invalidate(token);
-            }
-            cache.misses.fetch_add(1, Ordering::Relaxed);
+            cache.count_miss();
         }
         let (source, (claims, generation)) = self.verify(token)?;
         claims.check_time(now, inner.leeway)?;
@@ -427,8 +422,8 @@ impl Validator {
                 .expires_at()
                 .saturating_add(inner.leeway)
                 .duration_since(now);
-            cache.entries.insert(
-                Arc::from(token),
+            cache.insert(
+                token,
                 Entry {
                     claims: claims.clone(),
                     source,
@@ -461,22 +456,27 @@ impl Validator {
 
     /// Cache counters (all zero when the cache is off).
     pub fn cache_stats(&self) -> CacheStats {
-        match &self.inner.cache {
-            Some(c) => CacheStats {
-                hits: c.hits.load(Ordering::Relaxed),
-                misses: c.misses.load(Ordering::Relaxed),
-                entries: c.entries.entry_count(),
-            },
-            None => CacheStats::default(),
-        }
+        self.inner
+            .cache
+            .as_ref()
+            .map_or_else(CacheStats::default, TokenCache::stats)
     }
 
     /// Empties the cache (it also ignores entries from before a key change
     /// on its own).
     pub fn clear_cache(&self) {
         if let Some(c) = &self.inner.cache {
-            c.entries.invalidate_all();
+            c.clear();
         }
+    }
+}
+
+/// The bearer layer's reading of a validation result.
+fn bearer_answer(result: Result<Claims, TokenError>) -> Result<Option<Claims>, Rejection> {
+    match result {
+        Ok(claims) => Ok(Some(claims)),
+        Err(TokenError::Invalid(reason)) => Err(invalid(reason)),
+        Err(TokenError::UnsupportedSubject) => Err(Rejection::UnsupportedSubject),
     }
 }
 
