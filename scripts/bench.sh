@@ -65,6 +65,11 @@
 #                                 and requests/s ratios to nginx-proxy and to
 #                                 gateway-proxy are printed too. A before/after
 #                                 comparison in one run.
+#   LAYERS_BASELINE=PATH          another glue-auth-load-target binary (e.g. one built
+#                                 from an earlier commit) measured beside the others as
+#                                 row `layers-baseline` (its `layers` mode, the same
+#                                 flags); with `layers` and `bare` its difference to
+#                                 both is printed too
 #   MILLION=1000000 FLOOD_CONCURRENCY=32 TOKEN_CACHE_CAPACITY=
 #                                 million mode: tokens, client connections, and the
 #                                 gateway's --token-cache-capacity (unset: its default);
@@ -119,6 +124,7 @@ TOKEN_CACHE_CAPACITY=${TOKEN_CACHE_CAPACITY:-}
 SERVERS_FILTER=${SERVERS:-}
 TOKEN_MODES=${TOKEN_MODES:-one many}
 GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
+LAYERS_BASELINE=${LAYERS_BASELINE:-}
 
 log() { echo "bench: $*" >&2; }
 die() {
@@ -135,16 +141,18 @@ for m in $TOKEN_MODES; do
     [[ $m == one || $m == many ]] || die "TOKEN_MODES=$TOKEN_MODES: one, many or \"one many\""
 done
 [[ -n ${TOKEN_MODES// /} ]] || die "TOKEN_MODES is empty"
-if [[ -n $GATEWAY_BASELINE ]]; then
-    [[ -x $GATEWAY_BASELINE ]] || die "GATEWAY_BASELINE=$GATEWAY_BASELINE is not an executable"
-    GATEWAY_BASELINE=$(cd "$(dirname "$GATEWAY_BASELINE")" && pwd)/$(basename "$GATEWAY_BASELINE")
-fi
+for v in GATEWAY_BASELINE LAYERS_BASELINE; do
+    if [[ -n ${!v} ]]; then
+        [[ -x ${!v} ]] || die "$v=${!v} is not an executable"
+        printf -v "$v" '%s' "$(cd "$(dirname "${!v}")" && pwd)/$(basename "${!v}")"
+    fi
+done
 [[ -r $KEY ]] || die "KEY=$KEY is not readable"
 KEY=$(cd "$(dirname "$KEY")" && pwd)/$(basename "$KEY")
 
 # The exact command, with the settings that differ from the mode's defaults.
 COMMAND="bash scripts/bench.sh${1:+ $1}"
-for v in ROUNDS DURATION CONNS WARMUP TOKENS MISS_CACHE_CAPACITY ACCESS_LOG KEY PROFILE JWT_AUTHORIZER MILLION FLOOD_CONCURRENCY TOKEN_CACHE_CAPACITY SERVERS TOKEN_MODES GATEWAY_BASELINE NO_BUILD; do
+for v in ROUNDS DURATION CONNS WARMUP TOKENS MISS_CACHE_CAPACITY ACCESS_LOG KEY PROFILE JWT_AUTHORIZER MILLION FLOOD_CONCURRENCY TOKEN_CACHE_CAPACITY SERVERS TOKEN_MODES GATEWAY_BASELINE LAYERS_BASELINE NO_BUILD; do
     if printenv "$v" >/dev/null; then
         val=$(printenv "$v")
         [[ $val == *" "* ]] && val="\"$val\""
@@ -447,14 +455,14 @@ server_pids() { # NAME -> every pid of its trees
 cache_counts() {
     local name=$1 lines i
     case "$name" in
-    layers)
-        lines=$(wc -l <"$TMP/layers.out")
-        kill -USR1 "${ROOTS[layers]}"
+    layers*)
+        lines=$(wc -l <"$TMP/$name.out")
+        kill -USR1 "${ROOTS[$name]}"
         for ((i = 0; i < 50; i++)); do
-            (($(wc -l <"$TMP/layers.out") > lines)) && break
+            (($(wc -l <"$TMP/$name.out") > lines)) && break
             sleep 0.02
         done
-        tail -n 1 "$TMP/layers.out" | sed -n 's/^cache hits=\([0-9]*\) misses=\([0-9]*\).*/\1 \2/p'
+        tail -n 1 "$TMP/$name.out" | sed -n 's/^cache hits=\([0-9]*\) misses=\([0-9]*\).*/\1 \2/p'
         ;;
     gateway-*)
         curl -sf "http://${ADDR[$name]}/metrics" | awk '
@@ -593,7 +601,7 @@ check_servers() {
         *) check "$name" "$TOKEN" 200 "$BARE_BODY" ;;
         esac
         case "$name" in
-        layers | gateway-* | jwt-authorizer) check "$name" "$forged" 401 ;;
+        layers* | gateway-* | jwt-authorizer) check "$name" "$forged" 401 ;;
         esac
     done
     for name in upstream-g upstream-b upstream-n; do
@@ -632,6 +640,9 @@ start_servers() { # TOKENMODE
     fi
     if selected bare; then start bare 'listening' "$LT" bare 0; fi
     if selected layers; then start layers 'listening' "$LT" layers 0 --key "$KEY" "${cache[@]}"; fi
+    if [[ -n $LAYERS_BASELINE ]]; then
+        start layers-baseline 'listening' "$LAYERS_BASELINE" layers 0 --key "$KEY" "${cache[@]}"
+    fi
     if selected gateway-demo; then gateway gateway-demo "${gw_cache[@]}"; fi
     if selected gateway-proxy; then
         start upstream-g 'listening' "$LT" bare 0
@@ -660,6 +671,7 @@ SERVERS=()
 for name in bare layers gateway-demo gateway-proxy; do
     if selected $name; then SERVERS+=("$name"); fi
 done
+[[ -n $LAYERS_BASELINE ]] && SERVERS+=(layers-baseline)
 [[ -n $GATEWAY_BASELINE ]] && SERVERS+=(gateway-proxy-baseline)
 if selected nginx-proxy; then SERVERS+=(nginx-proxy); fi
 ((use_jwt_authorizer)) && SERVERS+=(jwt-authorizer)
@@ -768,6 +780,12 @@ report_ratios() { # TOKENMODE
     fi
     if measured layers bare; then
         ratio "$tmode" "layers CPU − bare CPU" - layers bare cpu "${t4[@]}"
+    fi
+    if measured layers-baseline bare; then
+        ratio "$tmode" "layers-baseline CPU − bare CPU" - layers-baseline bare cpu "${t4[@]}"
+    fi
+    if measured layers layers-baseline; then
+        ratio "$tmode" "layers CPU − layers-baseline CPU" - layers layers-baseline cpu
     fi
     if measured layers jwt-authorizer; then
         ratio "$tmode" "layers CPU / jwt-authorizer CPU" / layers jwt-authorizer cpu "${t5[@]}"

@@ -24,6 +24,7 @@
 #   GLUE_GATEWAY_BIN           the binary to test (default: the debug build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/gateway-ready.sh
 root=$(pwd)
 
 SCHEMATHESIS_VERSION=4.32.5
@@ -70,17 +71,8 @@ env -u DATABASE_URL -u GLUE_GATEWAY_CONFIG -u PRIVATE_KEY_PATH -u PUBLIC_KEY_PAT
     --redirect-uris http://localhost/callback \
     >"$work/stdout" 2>"$work/stderr" </dev/null &
 gw_pid=$!
-for _ in $(seq 1 600); do
-    grep -qx 'glue-gateway ready' "$work/stdout" 2>/dev/null && break
-    kill -0 "$gw_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -qx 'glue-gateway ready' "$work/stdout"; then
-    echo "the gateway did not start" >&2
-    cat "$work/stdout" "$work/stderr" >&2
-    exit 1
-fi
-base=$(sed -n 's|^glue-gateway listening on \(http://.*\)$|\1|p' "$work/stdout" | head -n 1)
+gateway_wait_ready "$gw_pid" "$work/stdout" "$work/stderr"
+base=$GATEWAY_BASE
 echo "== gateway $base (pid $gw_pid)"
 
 # The document the gateway serves is the one in the crate.

@@ -30,6 +30,7 @@
 # exits 1. So does a gateway that dies, panics or logs a 500.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/gateway-ready.sh
 root=$(pwd)
 
 if [[ -z "${SOAK_INNER:-}" ]]; then
@@ -109,17 +110,8 @@ env -u DATABASE_URL -u GLUE_GATEWAY_CONFIG -u PRIVATE_KEY_PATH -u PUBLIC_KEY_PAT
     --throttle-per-address 1000000 \
     >"$work/stdout" 2>"$work/gateway.log" </dev/null &
 gw_pid=$!
-for _ in $(seq 1 600); do
-    grep -qx 'glue-gateway ready' "$work/stdout" 2>/dev/null && break
-    kill -0 "$gw_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -qx 'glue-gateway ready' "$work/stdout"; then
-    echo "soak: the gateway did not start" >&2
-    cat "$work/stdout" "$work/gateway.log" >&2
-    exit 1
-fi
-addr=$(sed -n 's|^glue-gateway listening on http://\(.*\)$|\1|p' "$work/stdout" | head -n 1)
+gateway_wait_ready "$gw_pid" "$work/stdout" "$work/gateway.log"
+addr=${GATEWAY_BASE#http://}
 host=${addr%:*}
 port=${addr##*:}
 echo "soak: gateway $addr (pid $gw_pid) on PostgreSQL 127.0.0.1:$PGPORT/$db, $seconds s"
