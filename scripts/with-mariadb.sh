@@ -169,6 +169,13 @@ CNF="$TMP/my.cnf"
 SOCK="$TMP/mysqld.sock"
 PIDFILE="$TMP/mysqld.pid"
 SLOG="$TMP/server.log"
+# The server's temporary files in a directory of its own: a starting
+# mariadbd deletes every `#sql*` file in its tmpdir, so servers sharing
+# /tmp (tests start several at once) delete each other's temporary tables,
+# and a concurrent mariadb-install-db then fails ("Could not remove
+# temporary table", "Unknown table 'mysql.tmp_user_sys'").
+SRVTMP="$TMP/tmp"
+as_user mkdir -m 700 "$SRVTMP"
 
 # The command, once started: its pid, which is also its process group.
 child=""
@@ -225,6 +232,7 @@ datadir = $DATA
 socket = $SOCK
 pid-file = $PIDFILE
 log-error = $SLOG
+tmpdir = $SRVTMP
 port = $1
 bind-address = 127.0.0.1
 skip-name-resolve
@@ -262,6 +270,7 @@ if [[ -n "$MARIADB" ]]; then
     as_user "$INSTALL_DB" --defaults-file="$CNF" --auth-root-authentication-method=normal \
         --skip-test-db >"$TMP/install-db.log" 2>&1 || {
         cat "$TMP/install-db.log" >&2
+        [[ -f "$SLOG" ]] && tail -n 30 "$SLOG" >&2
         exit 1
     }
 else

@@ -61,7 +61,7 @@ fn exit_status_umask_and_server() {
            echo "$GLUE_TEST_MYSQL_URL"
            client=$(command -v mariadb || command -v mysql)
            "$client" --no-defaults -S "$GLUE_MYSQL_SOCKET" -u root -N \
-               -e 'SELECT @@port, @@bind_address, @@global.time_zone'
+               -e 'SELECT @@port, @@bind_address, @@global.time_zone, @@tmpdir'
            exit 7"#,
         &[],
         Stdio::piped(),
@@ -79,15 +79,18 @@ fn exit_status_umask_and_server() {
     // The command runs with the caller's umask ...
     assert_eq!(umask, "0077");
     // ... and the server read the configuration the script wrote: the URL's
-    // port, loopback only, a time zone other than UTC.
+    // port, loopback only, a time zone other than UTC, and temporary files
+    // in its own directory (servers sharing /tmp delete each other's
+    // temporary tables when they start, which broke concurrent starts).
     let port = url
         .rsplit_once(':')
         .and_then(|(_, rest)| rest.split('/').next())
         .unwrap();
     assert!(url.starts_with("mysql://glue:"), "{stderr}");
+    let own_tmp = Path::new(datadir).parent().unwrap().join("tmp");
     assert_eq!(
         shown.split('\t').collect::<Vec<_>>(),
-        [port, "127.0.0.1", "+05:30"],
+        [port, "127.0.0.1", "+05:30", own_tmp.to_str().unwrap()],
         "{stderr}"
     );
     // The password is not printed.
