@@ -39,6 +39,9 @@ pub enum Algorithm {
     EdDSA,
 }
 
+/// How many algorithms [`Algorithm`] has (`alg as usize` is below it).
+pub(crate) const COUNT: usize = ALL.len();
+
 const ALL: [Algorithm; 9] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -87,6 +90,8 @@ impl Algorithm {
         })
     }
 
+    /// jsonwebtoken's name for it (the reference verification in tests).
+    #[cfg(test)]
     pub(crate) fn to_jwt(self) -> jsonwebtoken::Algorithm {
         use jsonwebtoken::Algorithm as J;
         match self {

@@ -5,9 +5,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
-use jsonwebtoken::DecodingKey;
+use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaPublicKeyComponents};
 
-use crate::{Algorithms, der};
+use crate::alg::COUNT;
+use crate::{Algorithm, Algorithms, der};
 
 /// The smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -118,8 +119,9 @@ pub(crate) enum Material {
 pub struct PublicKey {
     kid: Option<Arc<str>>,
     thumbprint: Arc<str>,
-    pub(crate) decoding: DecodingKey,
     material: Material,
+    /// The key parsed once per algorithm, on its first verification.
+    parsed: Arc<Parsed>,
     algorithms: Algorithms,
     kidless_default: bool,
 }
@@ -163,13 +165,10 @@ impl PublicKey {
         if bits < MIN_RSA_BITS {
             return Err(KeyError::TooShort { bits });
         }
-        Ok(Self::from_material(
-            DecodingKey::from_rsa_raw_components(n, e),
-            Material::Rsa {
-                n: n.into(),
-                e: e.into(),
-            },
-        ))
+        Ok(Self::from_material(Material::Rsa {
+            n: n.into(),
+            e: e.into(),
+        }))
     }
 
     /// Builds an ECDSA key from its affine coordinates (JWK `x`, `y`), each
@@ -187,18 +186,11 @@ impl PublicKey {
         if x.len() != len || y.len() != len {
             return Err(KeyError::BadPoint);
         }
-        let mut point = Vec::with_capacity(1 + 2 * len);
-        point.push(0x04);
-        point.extend_from_slice(x);
-        point.extend_from_slice(y);
-        Ok(Self::from_material(
-            DecodingKey::from_ec_der(&point),
-            Material::Ec {
-                p384,
-                x: x.into(),
-                y: y.into(),
-            },
-        ))
+        Ok(Self::from_material(Material::Ec {
+            p384,
+            x: x.into(),
+            y: y.into(),
+        }))
     }
 
     /// Builds an Ed25519 key from its 32 bytes (JWK `x`).
@@ -206,18 +198,15 @@ impl PublicKey {
         if x.len() != 32 {
             return Err(KeyError::BadPoint);
         }
-        Ok(Self::from_material(
-            DecodingKey::from_ed_der(x),
-            Material::Ed25519 { x: x.into() },
-        ))
+        Ok(Self::from_material(Material::Ed25519 { x: x.into() }))
     }
 
-    fn from_material(decoding: DecodingKey, material: Material) -> Self {
+    fn from_material(material: Material) -> Self {
         let mut key = PublicKey {
             kid: None,
             thumbprint: Arc::from(""),
-            decoding,
             material,
+            parsed: Arc::default(),
             algorithms: Algorithms::NONE,
             kidless_default: false,
         };
@@ -305,6 +294,68 @@ impl PublicKey {
         &self.material
     }
 
+    /// Whether `signature` is this key's signature of `message` with `alg`
+    /// (which the caller has checked against [`algorithms`](Self::algorithms)).
+    ///
+    /// The key is handed to aws-lc once per algorithm and kept (aws-lc-rs's
+    /// `ParsedPublicKey`): an RSA key's Montgomery context is then computed
+    /// on the first verification instead of on every one, as happens when
+    /// the key is rebuilt from its components each time.
+    pub(crate) fn verify_signature(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        self.parsed.slots[alg as usize]
+            .get_or_init(|| self.parse(alg))
+            .as_ref()
+            .is_some_and(|key| key.verify_sig(message, signature).is_ok())
+    }
+
+    /// jsonwebtoken's form of this key (the reference in tests).
+    #[cfg(test)]
+    pub(crate) fn decoding_key(&self) -> jsonwebtoken::DecodingKey {
+        use jsonwebtoken::DecodingKey;
+        match &self.material {
+            Material::Rsa { n, e } => DecodingKey::from_rsa_raw_components(n, e),
+            Material::Ec { x, y, .. } => DecodingKey::from_ec_der(&ec_point(x, y)),
+            Material::Ed25519 { x } => DecodingKey::from_ed_der(x),
+        }
+    }
+
+    /// aws-lc's parsed form of this key for `alg`; `None` when the key does
+    /// not parse (then nothing verifies against it).
+    fn parse(&self, alg: Algorithm) -> Option<ParsedPublicKey> {
+        let rsa = |params: &'static lc::RsaParameters| match &self.material {
+            Material::Rsa { n, e } => RsaPublicKeyComponents {
+                n: &n[..],
+                e: &e[..],
+            }
+            .to_parsed_public_key(params)
+            .ok(),
+            _ => None,
+        };
+        match (alg, &self.material) {
+            (Algorithm::RS256, _) => rsa(&lc::RSA_PKCS1_2048_8192_SHA256),
+            (Algorithm::RS384, _) => rsa(&lc::RSA_PKCS1_2048_8192_SHA384),
+            (Algorithm::RS512, _) => rsa(&lc::RSA_PKCS1_2048_8192_SHA512),
+            (Algorithm::PS256, _) => rsa(&lc::RSA_PSS_2048_8192_SHA256),
+            (Algorithm::PS384, _) => rsa(&lc::RSA_PSS_2048_8192_SHA384),
+            (Algorithm::PS512, _) => rsa(&lc::RSA_PSS_2048_8192_SHA512),
+            (Algorithm::ES256, Material::Ec { p384: false, x, y }) => {
+                ParsedPublicKey::new(&lc::ECDSA_P256_SHA256_FIXED, ec_point(x, y)).ok()
+            }
+            (Algorithm::ES384, Material::Ec { p384: true, x, y }) => {
+                ParsedPublicKey::new(&lc::ECDSA_P384_SHA384_FIXED, ec_point(x, y)).ok()
+            }
+            (Algorithm::EdDSA, Material::Ed25519 { x }) => {
+                ParsedPublicKey::new(&lc::ED25519, &x[..]).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// The RSA modulus, big-endian without leading zeros (JWK `n`); empty for
     /// a key of another type.
     pub fn modulus(&self) -> &[u8] {
@@ -331,6 +382,21 @@ impl PublicKey {
             Material::Ec { p384: true, .. } => 384,
         }
     }
+}
+
+/// One slot per [`Algorithm`], filled on first use; shared by a key's clones.
+#[derive(Default)]
+struct Parsed {
+    slots: [OnceLock<Option<ParsedPublicKey>>; COUNT],
+}
+
+/// The uncompressed SEC1 point `04 || x || y`.
+fn ec_point(x: &[u8], y: &[u8]) -> Vec<u8> {
+    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    point.push(0x04);
+    point.extend_from_slice(x);
+    point.extend_from_slice(y);
+    point
 }
 
 impl fmt::Debug for PublicKey {
