@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use glue_auth_core::{Claims, ClaimsPayload, InvalidReason, SubjectError};
-use jsonwebtoken::decode_header;
+use jsonwebtoken::{Header, decode_header};
 use serde::de::DeserializeOwned;
 
-use crate::{Algorithm, Algorithms, KeySet};
+use crate::{Algorithm, Algorithms, KeySet, PublicKey};
 
 /// Why a token failed verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +103,44 @@ impl KeySet {
         token: &str,
         allowed: Algorithms,
     ) -> Result<(T, u64), TokenError> {
+        self.with_key(token, allowed, |header, alg, key, kid_ignored| {
+            check_header_parameters(header)?;
+            // decode_header found exactly three parts.
+            let (message, signature) = token.rsplit_once('.').ok_or(InvalidReason::Malformed)?;
+            let (_, payload) = message.rsplit_once('.').ok_or(InvalidReason::Malformed)?;
+            let signature = URL_SAFE_NO_PAD
+                .decode(signature)
+                .map_err(|_| InvalidReason::Malformed)?;
+            if !key.verify_signature(alg, message.as_bytes(), &signature) {
+                if kid_ignored {
+                    // A new kid against a single kid-less key: perhaps a
+                    // rotation the source has not seen yet.
+                    self.request_refresh();
+                }
+                return Err(InvalidReason::Signature.into());
+            }
+            let payload = URL_SAFE_NO_PAD
+                .decode(payload)
+                .map_err(|_| InvalidReason::Malformed)?;
+            let claims =
+                serde_json::from_slice::<T>(&payload).map_err(|_| InvalidReason::Claims)?;
+            serde_json::from_slice::<RegisteredShape>(&payload)
+                .map_err(|_| InvalidReason::Claims)?;
+            Ok(claims)
+        })
+    }
+
+    /// Reads the token's header, checks its `alg` against `allowed`, selects
+    /// the key (see [`KeySet`]) and checks that the key takes that `alg`;
+    /// then runs `verify` with the header, the algorithm, the key and
+    /// whether the key was chosen ignoring the token's `kid`. Returns what
+    /// `verify` returns, with the generation of the keys it used.
+    fn with_key<R>(
+        &self,
+        token: &str,
+        allowed: Algorithms,
+        verify: impl FnOnce(&Header, Algorithm, &PublicKey, bool) -> Result<R, TokenError>,
+    ) -> Result<(R, u64), TokenError> {
         let header = decode_header(token).map_err(|_| InvalidReason::Malformed)?;
         let alg = Algorithm::from_jwt(header.alg).ok_or(InvalidReason::Algorithm)?;
         if !allowed.contains(alg) {
@@ -116,34 +154,14 @@ impl KeySet {
         if !key.algorithms().contains(alg) {
             return Err(InvalidReason::Algorithm.into());
         }
-        check_header_parameters(&header)?;
-        // decode_header found exactly three parts.
-        let (message, signature) = token.rsplit_once('.').ok_or(InvalidReason::Malformed)?;
-        let (_, payload) = message.rsplit_once('.').ok_or(InvalidReason::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| InvalidReason::Malformed)?;
-        if !key.verify_signature(alg, message.as_bytes(), &signature) {
-            if kid_ignored {
-                // A new kid against a single kid-less key: perhaps a
-                // rotation the source has not seen yet.
-                self.request_refresh();
-            }
-            return Err(InvalidReason::Signature.into());
-        }
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| InvalidReason::Malformed)?;
-        let claims = serde_json::from_slice::<T>(&payload).map_err(|_| InvalidReason::Claims)?;
-        serde_json::from_slice::<RegisteredShape>(&payload).map_err(|_| InvalidReason::Claims)?;
-        Ok((claims, keys.generation))
+        Ok((verify(&header, alg, key, kid_ignored)?, keys.generation))
     }
 }
 
 /// The header rules of jsonwebtoken's `decode` (RFC 7515 §4.1.11, RFC 7797):
 /// a `b64` that is not a boolean, or `false`, is refused; `crit` is refused
 /// unless it is exactly `["b64"]` with `b64` present.
-fn check_header_parameters(header: &jsonwebtoken::Header) -> Result<(), InvalidReason> {
+fn check_header_parameters(header: &Header) -> Result<(), InvalidReason> {
     let b64 = header
         .extras
         .get::<bool>("b64")
@@ -262,7 +280,7 @@ mod tests {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use glue_auth_core::{ClaimsPayload, InvalidReason};
-    use jsonwebtoken::{Validation, decode, decode_header};
+    use jsonwebtoken::{Validation, decode};
     use proptest::prelude::*;
     use serde::de::DeserializeOwned;
     use serde_json::Value;
@@ -277,21 +295,11 @@ mod tests {
         token: &str,
         allowed: Algorithms,
     ) -> Result<(T, u64), TokenError> {
-        let header = decode_header(token).map_err(|_| InvalidReason::Malformed)?;
-        let alg = Algorithm::from_jwt(header.alg).ok_or(InvalidReason::Algorithm)?;
-        if !allowed.contains(alg) {
-            return Err(InvalidReason::Algorithm.into());
-        }
-        let snapshot = keys.snapshot();
-        let Some((key, _)) = snapshot.select(header.kid.as_deref()) else {
-            return Err(InvalidReason::UnknownKey.into());
-        };
-        if !key.algorithms().contains(alg) {
-            return Err(InvalidReason::Algorithm.into());
-        }
-        decode::<T>(token, &key.decoding_key(), &validation(alg))
-            .map(|data| (data.claims, snapshot.generation))
-            .map_err(|e| classify(e.kind()).into())
+        keys.with_key(token, allowed, |_, alg, key, _| {
+            decode::<T>(token, &key.decoding_key(), &validation(alg))
+                .map(|data| data.claims)
+                .map_err(|e| classify(e.kind()).into())
+        })
     }
 
     fn classify(kind: &jsonwebtoken::errors::ErrorKind) -> InvalidReason {
