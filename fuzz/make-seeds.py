@@ -51,6 +51,12 @@ N = len(tokens) + 4
 # --- jwt_verify: whole tokens, and recombined parts -------------------------
 jwt = tokens + doc_tokens + [f"$T{IDX[i]}" for i in range(N)]
 jwt += ["$H0.$P3.$S0", "$H4.$P0.$S4", "$H0.$P0.", "$H0.$P0", "..", "", "a.b.c"]
+# Header parameters jsonwebtoken refuses before the signature (`crit`, a
+# `b64` that is not a boolean): the verifier must refuse them as it did.
+jwt += [
+    base64.urlsafe_b64encode(h.encode()).decode().rstrip("=") + ".eyJzdWIiOiJ4In0.AAAA"
+    for h in ('{"alg":"RS256","crit":["exp"]}', '{"alg":"RS256","b64":"no"}')
+]
 write("jwt_verify", jwt)
 
 # --- subject: subjects and payloads -----------------------------------------
