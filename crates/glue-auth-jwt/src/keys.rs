@@ -519,7 +519,6 @@ impl KeySet {
     }
 
     fn from_checked(keys: Vec<PublicKey>, kidless: Option<usize>) -> Self {
-        crate::verify::ensure_provider();
         KeySet {
             inner: Arc::new(Shared {
                 keys: ArcSwap::from_pointee(Keys {

@@ -1,7 +1,5 @@
 //! Signature verification of a compact JWS against a [`KeySet`].
 
-use std::sync::OnceLock;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use glue_auth_core::{Claims, ClaimsPayload, InvalidReason, SubjectError};
@@ -47,19 +45,6 @@ impl std::fmt::Display for TokenError {
 }
 
 impl std::error::Error for TokenError {}
-
-/// jsonwebtoken picks its crypto backend from its crate features; should
-/// another crate in the build enable a second backend, it would have none and
-/// fail on the first token. Install aws-lc explicitly when nothing is
-/// installed (once per process; a no-op when a backend is set).
-pub(crate) fn ensure_provider() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
-            let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
-        }
-    });
-}
 
 impl KeySet {
     /// Verifies a Glue access token: RS256 only, no `crit` header parameter
@@ -295,6 +280,11 @@ mod tests {
         token: &str,
         allowed: Algorithms,
     ) -> Result<(T, u64), TokenError> {
+        // jsonwebtoken picks its crypto backend from its crate features and
+        // has none when a build enables both: name aws-lc, as before.
+        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+            let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+        }
         keys.with_key(token, allowed, |_, alg, key, _| {
             decode::<T>(token, &key.decoding_key(), &validation(alg))
                 .map(|data| data.claims)
