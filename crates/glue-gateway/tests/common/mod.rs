@@ -211,7 +211,12 @@ impl Gateway {
         }
     }
 
+    /// The gateway's log so far, with every line it logged before this
+    /// call: its log writer lets a line that follows a write by less than
+    /// its pause (10 ms) wait out the pause, so this reads after waiting
+    /// several pauses.
     pub fn stderr(&self) -> String {
+        thread::sleep(Duration::from_millis(50));
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
