@@ -433,17 +433,16 @@ impl Gateway {
             res.extensions().get::<Rejection>(),
             elapsed,
         );
-        tracing::info!(
-            target: "glue_gateway::access",
-            method = %method,
-            route = crate::observe::ROUTES[route],
-            status = status.as_u16(),
+        crate::logformat::Access {
+            method: &method,
+            route: crate::observe::ROUTES[route],
+            status: status.as_u16(),
             outcome,
-            rejection = kind,
+            rejection: kind,
             reason,
-            elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
+            elapsed_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        }
+        .log();
         res
     }
 

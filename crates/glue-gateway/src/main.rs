@@ -14,6 +14,7 @@ mod config;
 mod demo;
 mod files;
 mod keys;
+mod logformat;
 mod logwriter;
 mod observe;
 mod openapi;
@@ -68,7 +69,9 @@ fn init_logging(s: &Settings, default: &str) -> (logwriter::LogGuard, logwriter:
     if s.log_json {
         builder.json().flatten_event(true).init();
     } else {
-        builder.init();
+        builder
+            .event_format(logformat::Text::new(logformat::UtcMicros))
+            .init();
     }
     (guard, dropped)
 }
