@@ -10,6 +10,7 @@ mod admin;
 mod app;
 mod assignments;
 mod body;
+mod civil;
 mod config;
 mod demo;
 mod files;
