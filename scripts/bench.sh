@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark harness: six servers measured side by side in one run, in
+# Benchmark harness: seven servers measured side by side in one run, in
 # interleaved rounds, with one repeated token and with many distinct tokens.
 #
 #   bash scripts/bench.sh            # full run: 3 rounds x 10 s per server and token mode
@@ -13,6 +13,10 @@
 #   layers          the same behind BearerAuthLayer -> ScopeLayer::spryker() -> TokenEndpointLayer
 #   gateway-demo    glue-gateway, built-in demo picking lists (--database-url memory:)
 #   gateway-proxy   glue-gateway --upstream to its own `load-target bare` upstream
+#   hyper-proxy     glue-auth-load-target proxy: hyper's server and client with
+#                   nothing between them (no auth, no log, headers unchanged),
+#                   one upstream connection per client connection, to its own
+#                   `load-target bare` upstream: the floor of a hyper proxy
 #   nginx-proxy     nginx proxy_pass to its own `load-target bare` upstream
 #                   (2 workers, keepalive 64 upstream connections, HTTP/1.1)
 #   jwt-authorizer  jwt-authorizer 0.15 on axum 0.7 (benches/jwt-authorizer),
@@ -216,7 +220,7 @@ JA=$BIN_DIR/glue-auth-bench-jwt-authorizer
 use_jwt_authorizer=0
 [[ $MODE == full || ($MODE == smoke && $JWT_AUTHORIZER == 1) ]] && use_jwt_authorizer=1
 # The rows measured: all of them, or those SERVERS names.
-ALL_SERVERS=(bare layers gateway-demo gateway-proxy nginx-proxy jwt-authorizer)
+ALL_SERVERS=(bare layers gateway-demo gateway-proxy hyper-proxy nginx-proxy jwt-authorizer)
 declare -A SELECTED=()
 if [[ -n ${SERVERS_FILTER// /} ]]; then
     for name in $SERVERS_FILTER; do
@@ -604,7 +608,7 @@ check_servers() {
         layers* | gateway-* | jwt-authorizer) check "$name" "$forged" 401 ;;
         esac
     done
-    for name in upstream-g upstream-b upstream-n; do
+    for name in upstream-g upstream-b upstream-h upstream-n; do
         if [[ -n ${ADDR[$name]:-} ]]; then check "$name" "$TOKEN" 200 "$BARE_BODY"; fi
     done
     if [[ -n ${ADDR[jwt-authorizer-registered]:-} ]]; then
@@ -654,6 +658,11 @@ start_servers() { # TOKENMODE
         GW=$GATEWAY_BASELINE gateway gateway-proxy-baseline --upstream "http://${ADDR[upstream-b]}" "${gw_cache[@]}"
         ROOTS[gateway-proxy-baseline]+=" ${ROOTS[upstream-b]}"
     fi
+    if selected hyper-proxy; then
+        start upstream-h 'listening' "$LT" bare 0
+        start hyper-proxy 'listening' "$LT" proxy "http://${ADDR[upstream-h]}"
+        ROOTS[hyper-proxy]+=" ${ROOTS[upstream-h]}"
+    fi
     if selected nginx-proxy; then
         start upstream-n 'listening' "$LT" bare 0
         start_nginx nginx-proxy "${ADDR[upstream-n]}"
@@ -673,6 +682,7 @@ for name in bare layers gateway-demo gateway-proxy; do
 done
 [[ -n $LAYERS_BASELINE ]] && SERVERS+=(layers-baseline)
 [[ -n $GATEWAY_BASELINE ]] && SERVERS+=(gateway-proxy-baseline)
+if selected hyper-proxy; then SERVERS+=(hyper-proxy); fi
 if selected nginx-proxy; then SERVERS+=(nginx-proxy); fi
 ((use_jwt_authorizer)) && SERVERS+=(jwt-authorizer)
 ((${#SERVERS[@]})) || die "no server to measure"
@@ -774,6 +784,13 @@ report_ratios() { # TOKENMODE
     if measured gateway-proxy gateway-proxy-baseline; then
         ratio "$tmode" "gateway-proxy CPU / gateway-proxy-baseline CPU" / gateway-proxy gateway-proxy-baseline cpu
         ratio "$tmode" "gateway-proxy requests/s / gateway-proxy-baseline requests/s" / gateway-proxy gateway-proxy-baseline rps
+    fi
+    if measured hyper-proxy nginx-proxy; then
+        ratio "$tmode" "hyper-proxy CPU / nginx-proxy CPU" / hyper-proxy nginx-proxy cpu
+        ratio "$tmode" "hyper-proxy requests/s / nginx-proxy requests/s" / hyper-proxy nginx-proxy rps
+    fi
+    if measured gateway-proxy hyper-proxy; then
+        ratio "$tmode" "gateway-proxy CPU − hyper-proxy CPU" - gateway-proxy hyper-proxy cpu
     fi
     if measured gateway-demo bare; then
         ratio "$tmode" "gateway-demo CPU / bare CPU" / gateway-demo bare cpu "${t3[@]}"

@@ -9,6 +9,12 @@
 //!     the same, behind BearerAuthLayer → ScopeLayer::spryker() → TokenEndpointLayer;
 //!     N = 0 turns the validated-token cache off (default: the validator's, 10 000).
 //!     SIGUSR1 prints `cache hits=H misses=M entries=E` on stdout.
+//! glue-auth-load-target proxy UPSTREAM [PORT]
+//!     hyper's HTTP/1.1 server and client with nothing between them: each
+//!     downstream connection gets one upstream connection to UPSTREAM
+//!     (`http://HOST:PORT`), driven by a task of its own; every request is
+//!     forwarded unchanged and its answer streamed back (the floor of a
+//!     hyper-based proxy, beside the gateway's proxy mode and nginx's)
 //! glue-auth-load-target mint [N] [--key PEM]
 //!     prints N (default 1) distinct Back Office user tokens the servers accept,
 //!     one a line (sonia@spryker.com: id_user 4, scopes user + back-office-user)
@@ -51,6 +57,7 @@ const PRIVATE_KEY: &str = concat!(
 const BODY: &[u8] = br#"{"data":[{"type":"picking-lists","id":"a3c1e5b0-3f4d-5e6a-9b7c-000000000001","attributes":{"status":"ready-for-picking"}}]}"#;
 
 const USAGE: &str = "usage: glue-auth-load-target bare|layers [PORT] [--key PEM] [--cache-capacity N]\n\
+     \x20      glue-auth-load-target proxy UPSTREAM [PORT]\n\
      \x20      glue-auth-load-target mint [N] [--key PEM]\n\
      \x20      glue-auth-load-target public-key [--key PEM]\n\
      \x20      glue-auth-load-target flood URL N [--key PEM] [--concurrency C]";
@@ -246,6 +253,51 @@ async fn layers(port: u16, args: &Args) -> Result<(), String> {
     serve(port, service).await.map_err(|e| e.to_string())
 }
 
+/// `proxy UPSTREAM [PORT]`: see the crate's documentation.
+async fn proxy(port: u16, upstream: &str) -> Result<(), String> {
+    let uri: Uri = upstream.parse().map_err(|e| format!("{upstream}: {e}"))?;
+    let authority = match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(a)) => a.to_string(),
+        _ => return Err(format!("{upstream}: expected http://HOST:PORT")),
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "listening on http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    loop {
+        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let authority = authority.clone();
+        tokio::spawn(async move {
+            let Ok(up) = tokio::net::TcpStream::connect(&*authority).await else {
+                return;
+            };
+            let _ = (up.set_nodelay(true), stream.set_nodelay(true));
+            let Ok((sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(up)).await
+            else {
+                return;
+            };
+            tokio::spawn(conn);
+            let sender = Arc::new(tokio::sync::Mutex::new(sender));
+            let forward = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let sender = Arc::clone(&sender);
+                async move {
+                    let mut sender = sender.lock().await;
+                    sender.ready().await?;
+                    let answer = sender.send_request(req);
+                    drop(sender);
+                    answer.await
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), forward)
+                .await;
+        });
+    }
+}
+
 /// Counters of a flood run.
 #[derive(Default)]
 struct FloodCounts {
@@ -432,6 +484,16 @@ fn main() -> ExitCode {
                 .block_on(serve(port, service_fn(handler)))
                 .map_err(|e| e.to_string()),
             "layers" => rt()?.block_on(layers(port, &args)),
+            "proxy" => {
+                let Some(upstream) = arg(1) else {
+                    return Err(USAGE.into());
+                };
+                let port = match arg(2) {
+                    Some(p) => p.parse().map_err(|_| format!("port {p:?}"))?,
+                    None => 0,
+                };
+                rt()?.block_on(proxy(port, upstream))
+            }
             other => Err(format!("unknown mode {other:?}\n{USAGE}")),
         }
     };
