@@ -184,7 +184,7 @@ const VIA_ENTRY: &str = "1.1 glue-gateway";
 /// lines is one list).
 fn append(headers: &mut HeaderMap, name: &HeaderName, value: String) {
     if !headers.contains_key(name) {
-        if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
+        if let Some(v) = header_value(value) {
             headers.insert(name.clone(), v);
         }
         return;
@@ -201,9 +201,18 @@ fn append(headers: &mut HeaderMap, name: &HeaderName, value: String) {
     } else {
         format!("{}, {value}", prior.join(", "))
     };
-    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(joined)) {
+    if let Some(v) = header_value(joined) {
         headers.insert(name.clone(), v);
     }
+}
+
+/// A header value that takes over `text`'s buffer. The buffer is first
+/// shrunk to its length: `Bytes` takes a `Vec` with spare capacity only by
+/// allocating a record of that capacity, while a shrink is mostly done in
+/// place.
+fn header_value(mut text: String) -> Option<HeaderValue> {
+    text.shrink_to_fit();
+    HeaderValue::from_maybe_shared(Bytes::from(text)).ok()
 }
 
 /// Writes an address as `Display` does, without the formatting machinery
@@ -530,7 +539,7 @@ impl Proxy {
                 }
                 joined.push_str(scope);
             }
-            if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(joined)) {
+            if let Some(v) = header_value(joined) {
                 headers.insert(self.headers.scopes.clone(), v);
             }
         }
