@@ -176,22 +176,9 @@ impl Visit for Fields<'_, '_> {
         if self.result.is_err() {
             return;
         }
-        self.result = self.name(field).and_then(|()| {
-            let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            let mut v = value;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-            // Only ASCII digits were written.
-            self.writer
-                .write_str(std::str::from_utf8(&digits[at..]).map_err(|_| fmt::Error)?)
-        });
+        self.result = self
+            .name(field)
+            .and_then(|()| self.writer.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {

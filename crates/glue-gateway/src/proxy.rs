@@ -206,6 +206,13 @@ fn append(headers: &mut HeaderMap, name: &HeaderName, value: String) {
     }
 }
 
+/// A decimal header value in one allocation (`HeaderValue::from(i64)`
+/// makes two: a `BytesMut`, then a capacity record when it freezes).
+fn integer_value(n: i64) -> HeaderValue {
+    let mut digits = itoa::Buffer::new();
+    HeaderValue::from_str(digits.format(n)).unwrap_or_else(|_| HeaderValue::from(n))
+}
+
 /// A header value that takes over `text`'s buffer. The buffer is first
 /// shrunk to its length: `Bytes` takes a `Vec` with spare capacity only by
 /// allocating a record of that capacity, while a shrink is mostly done in
@@ -520,12 +527,12 @@ impl Proxy {
                 if let Ok(v) = HeaderValue::from_str(u.uuid()) {
                     headers.insert(self.headers.user_uuid.clone(), v);
                 }
-                headers.insert(self.headers.user_id.clone(), HeaderValue::from(u.id_user()));
+                headers.insert(self.headers.user_id.clone(), integer_value(u.id_user()));
             }
             Some(Principal::Warehouse(w)) => {
                 headers.insert(
                     self.headers.warehouse_id.clone(),
-                    HeaderValue::from(w.id_warehouse()),
+                    integer_value(w.id_warehouse()),
                 );
             }
             None => {}
