@@ -134,13 +134,19 @@ struct Fields<'w, 'a> {
 }
 
 impl Fields<'_, '_> {
-    /// The separator and `name=`.
-    fn name(&mut self, field: &Field) -> fmt::Result {
+    /// The space before every field but the first.
+    fn separator(&mut self) -> fmt::Result {
         if self.first {
             self.first = false;
+            Ok(())
         } else {
-            self.writer.write_char(' ')?;
+            self.writer.write_char(' ')
         }
+    }
+
+    /// The separator and `name=`.
+    fn name(&mut self, field: &Field) -> fmt::Result {
+        self.separator()?;
         let name = field.name();
         self.writer
             .write_str(name.strip_prefix("r#").unwrap_or(name))?;
@@ -186,13 +192,7 @@ impl Visit for Fields<'_, '_> {
             return;
         }
         if field.name() == "message" {
-            self.result = if self.first {
-                self.first = false;
-                Ok(())
-            } else {
-                self.writer.write_char(' ')
-            }
-            .and_then(|()| {
+            self.result = self.separator().and_then(|()| {
                 if self.sanitize {
                     write!(Sanitized(self.writer), "{value:?}")
                 } else {
