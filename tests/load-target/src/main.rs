@@ -186,6 +186,14 @@ async fn handler(_req: Request<impl Send>) -> Result<Response<Full<Bytes>>, Infa
     Ok(res)
 }
 
+/// Binds 127.0.0.1:`port` and prints the first stdout line the harness
+/// waits for: `listening on http://ADDR`.
+async fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    Ok(listener)
+}
+
 async fn serve<S, B>(port: u16, service: S) -> std::io::Result<()>
 where
     S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
@@ -196,8 +204,7 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("listening on http://{}", listener.local_addr()?);
+    let listener = listen(port).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let service = service.clone();
@@ -260,13 +267,7 @@ async fn proxy(port: u16, upstream: &str) -> Result<(), String> {
         (Some("http"), Some(a)) => a.to_string(),
         _ => return Err(format!("{upstream}: expected http://HOST:PORT")),
     };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| e.to_string())?;
-    println!(
-        "listening on http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
+    let listener = listen(port).await.map_err(|e| e.to_string())?;
     loop {
         let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
         let authority = authority.clone();
